@@ -1,0 +1,73 @@
+"""Save and load a scene as a Medical Reality Bundle (``.mrb``: zipped MRML scene plus data files).
+
+Saving writes a temporary file beside the target and renames it into place, so an existing
+bundle is never left half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import slicer
+import vtk
+
+from .context import SlicerContext, new_headless_context
+
+
+class SceneBundleError(RuntimeError):
+    """A scene bundle could not be saved or loaded; the message names the file."""
+
+
+def _messages_text(messages) -> str:
+    return messages.GetAllMessagesAsString().strip() if messages.GetNumberOfMessages() else "no details given"
+
+
+@contextmanager
+def _quiet_vtk():
+    vtk.vtkObject.GlobalWarningDisplayOff()
+    try:
+        yield
+    finally:
+        vtk.vtkObject.GlobalWarningDisplayOn()
+
+
+def save_bundle(context: SlicerContext, path: Path | str) -> Path:
+    """Write the whole scene of ``context`` to ``path`` (.mrb) atomically; returns the path."""
+    path = Path(path)
+    if path.suffix.lower() != ".mrb":
+        raise SceneBundleError(f"{path}: a scene bundle file must end in .mrb")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mrb-save-") as work:
+        bundle_dir = Path(work) / path.stem
+        bundle_dir.mkdir()
+        messages = slicer.vtkMRMLMessageCollection()
+        if not context.app_logic.SaveSceneToSlicerDataBundleDirectory(str(bundle_dir), None, messages):
+            raise SceneBundleError(f"{path}: saving the scene failed: {_messages_text(messages)}")
+        descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        os.close(descriptor)
+        try:
+            with _quiet_vtk():  # vtkArchive prints one "Info" line per zipped file
+                zipped = context.app_logic.Zip(partial, str(bundle_dir))
+            if not zipped:
+                raise SceneBundleError(f"{path}: zipping the scene bundle failed")
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+    return path
+
+
+def load_bundle(path: Path | str, context: SlicerContext | None = None) -> SlicerContext:
+    """Load an .mrb into ``context``'s scene (a new headless scene when none is given)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SceneBundleError(f"{path}: no such scene bundle")
+    context = context or new_headless_context()
+    unpack_dir = tempfile.mkdtemp(prefix="mrb-load-")
+    messages = slicer.vtkMRMLMessageCollection()
+    if not context.app_logic.OpenSlicerDataBundle(str(path), unpack_dir, messages):
+        raise SceneBundleError(f"{path}: not a readable scene bundle: {_messages_text(messages)}")
+    return context

@@ -1,0 +1,88 @@
+"""Label map (Lib volume) -> ``vtkMRMLSegmentationNode`` with one named segment per label."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import slicer
+from vtk.util import numpy_support
+
+from ..imaging.volume import Volume
+from .volumes import volume_to_node
+
+
+def labelmap_to_segmentation(
+    context,
+    labels: Volume,
+    names: Mapping[int, str],
+    node_name: str = "Segmentation",
+    colors: Mapping[int, tuple[float, float, float]] | None = None,
+    build_surfaces: bool = True,
+):
+    """Import the labels listed in ``names`` as segments; values not listed are left out.
+
+    Segment names are the label names (e.g. ``hip_left``); find a segment's ID with
+    ``segmentation.GetSegmentation().GetSegmentIdBySegmentName(name)``.
+    """
+    scene = context.scene
+    present = set(np.unique(labels.array).tolist())
+    wanted = {value: name for value, name in names.items() if value in present}
+    kept = np.where(np.isin(labels.array, list(wanted)), labels.array, 0).astype(labels.array.dtype)
+    labelmap_node = volume_to_node(scene, replace(labels, array=kept), f"{node_name}_labels", "vtkMRMLLabelMapVolumeNode")
+    color_node = _color_table(scene, wanted, colors or {}, f"{node_name}_colors")
+    labelmap_node.GetDisplayNode().SetAndObserveColorNodeID(color_node.GetID())
+
+    segmentation = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", node_name)
+    segmentation.CreateDefaultDisplayNodes()
+    logic = context.module_logic("Segmentations")
+    if not logic.ImportLabelmapToSegmentationNode(labelmap_node, segmentation):
+        raise RuntimeError(f"Slicer could not import the label map into segmentation {node_name!r}")
+    _name_segments_by_label(segmentation, wanted)
+    scene.RemoveNode(labelmap_node)
+    scene.RemoveNode(color_node)
+    if build_surfaces:
+        segmentation.CreateClosedSurfaceRepresentation()
+    return segmentation
+
+
+def _color_table(scene, names: Mapping[int, str], colors: Mapping[int, tuple[float, float, float]], node_name: str):
+    table = scene.AddNewNodeByClass("vtkMRMLColorTableNode", node_name)
+    table.SetTypeToUser()
+    table.SetNumberOfColors(max(names, default=0) + 1)
+    table.SetColor(0, "background", 0.0, 0.0, 0.0, 0.0)
+    palette = np.random.default_rng(0)
+    for value, name in names.items():
+        red, green, blue = colors.get(value) or tuple(palette.uniform(0.3, 1.0, 3))
+        table.SetColor(value, name, red, green, blue, 1.0)
+    return table
+
+
+def _name_segments_by_label(segmentation, names: Mapping[int, str]) -> None:
+    """Name each imported segment after its label value (Slicer generates the segment IDs)."""
+    inner = segmentation.GetSegmentation()
+    for segment_id in inner.GetSegmentIDs():
+        segment = inner.GetSegment(segment_id)
+        segment.SetName(names.get(segment.GetLabelValue(), segment.GetName()))
+
+
+def segment_mask(segmentation, segment_id: str) -> np.ndarray:
+    """Binary mask (k, j, i) of one segment on the segmentation's internal labelmap grid."""
+    image = slicer.vtkOrientedImageData()
+    logic = slicer.vtkSlicerSegmentationsModuleLogic
+    if not logic.GetSegmentBinaryLabelmapRepresentation(segmentation, segment_id, image):
+        raise KeyError(f"segment {segment_id!r} has no binary labelmap in {segmentation.GetName()!r}")
+    i, j, k = image.GetDimensions()
+    # Segments share labelmap layers, one label value each: keep only this segment's value.
+    value = segmentation.GetSegmentation().GetSegment(segment_id).GetLabelValue()
+    return numpy_support.vtk_to_numpy(image.GetPointData().GetScalars()).reshape(k, j, i) == value
+
+
+def segment_voxel_counts(segmentation) -> dict[str, int]:
+    """Voxels per segment name, read from the binary labelmap representation."""
+    inner = segmentation.GetSegmentation()
+    return {
+        inner.GetSegment(segment_id).GetName(): int(np.count_nonzero(segment_mask(segmentation, segment_id)))
+        for segment_id in inner.GetSegmentIDs()
+    }
