@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import contextmanager
+import zipfile
 from pathlib import Path
 
 import slicer
-import vtk
 
 from .context import SlicerContext, new_headless_context
 
@@ -23,15 +22,6 @@ class SceneBundleError(RuntimeError):
 
 def _messages_text(messages) -> str:
     return messages.GetAllMessagesAsString().strip() if messages.GetNumberOfMessages() else "no details given"
-
-
-@contextmanager
-def _quiet_vtk():
-    vtk.vtkObject.GlobalWarningDisplayOff()
-    try:
-        yield
-    finally:
-        vtk.vtkObject.GlobalWarningDisplayOn()
 
 
 def save_bundle(context: SlicerContext, path: Path | str) -> Path:
@@ -49,15 +39,19 @@ def save_bundle(context: SlicerContext, path: Path | str) -> Path:
         descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
         os.close(descriptor)
         try:
-            with _quiet_vtk():  # vtkArchive prints one "Info" line per zipped file
-                zipped = context.app_logic.Zip(partial, str(bundle_dir))
-            if not zipped:
-                raise SceneBundleError(f"{path}: zipping the scene bundle failed")
+            _zip_folder(bundle_dir, Path(partial))
             os.replace(partial, path)
         finally:
             if os.path.exists(partial):
                 os.remove(partial)
     return path
+
+
+def _zip_folder(folder: Path, archive: Path) -> None:
+    """Zip ``folder`` with its own name as the top-level entry, the layout Slicer writes and reads."""
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for file in sorted(folder.rglob("*")):
+            bundle.write(file, file.relative_to(folder.parent).as_posix())
 
 
 def load_bundle(path: Path | str, context: SlicerContext | None = None) -> SlicerContext:
