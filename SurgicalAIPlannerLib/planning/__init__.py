@@ -1,0 +1,5 @@
+"""Procedure planning: requests, frames, auto-plans, live metrics."""
+
+from .measurement import Coding, Measurement
+
+__all__ = ["Coding", "Measurement"]
