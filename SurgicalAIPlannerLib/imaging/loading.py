@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
+import zlib
 from pathlib import Path
 from typing import Literal
 
+import nibabel
 import numpy as np
 import SimpleITK as sitk
 
@@ -45,6 +48,8 @@ def load_labelmap(path: Path | str) -> Volume:
 
 
 def _load_file(path: Path, role: Role) -> Volume:
+    if path.name.lower().endswith((".nii", ".nii.gz")):
+        _check_nifti_payload(path)
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as error:
@@ -64,6 +69,31 @@ def _load_file(path: Path, role: Role) -> Volume:
         frame="LPS",
         source=path,
     )
+
+
+def _check_nifti_payload(path: Path) -> None:
+    """ITK's NIfTI reader zero-fills a truncated file without a word, so count the voxel bytes first."""
+    try:
+        header = nibabel.load(str(path)).header
+    except Exception as error:
+        raise ImageLoadError(path, f"is not a readable NIfTI file ({error})") from None
+    expected = int(header.get_data_offset()) + int(np.prod(header.get_data_shape())) * header.get_data_dtype().itemsize
+    try:
+        actual = _decompressed_size(path)
+    except (EOFError, OSError, zlib.error) as error:
+        raise ImageLoadError(path, f"cannot be read as an image, the compressed stream is broken ({error})") from None
+    if actual < expected:
+        raise ImageLoadError(path, f"cannot be read as an image: truncated, {actual} bytes where the header needs {expected}")
+
+
+def _decompressed_size(path: Path, chunk: int = 1 << 22) -> int:
+    if not path.name.lower().endswith(".gz"):
+        return path.stat().st_size
+    size = 0
+    with gzip.open(path, "rb") as stream:
+        while block := stream.read(chunk):
+            size += len(block)
+    return size
 
 
 def _as_hounsfield(array: np.ndarray) -> np.ndarray:
