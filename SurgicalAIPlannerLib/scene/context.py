@@ -64,12 +64,19 @@ def new_headless_context() -> SlicerContext:
     app_logic.GetColorLogic().AddDefaultColorNodes()
     app_logic.SetSliceLogics(vtkCollection())
     app_logic.SetViewLogics(vtkCollection())
+    return context_on(scene, app_logic)
 
+
+def context_on(scene, app_logic) -> SlicerContext:
+    """A context on a scene someone else built (e.g. trame-slicer's ``SlicerApp``): keeps the module logics
+    already registered on ``app_logic`` and registers the planner's missing ones."""
     logics: dict[str, object] = {}
     for module_name, class_name in HEADLESS_MODULE_LOGICS.items():
-        logic = getattr(slicer, class_name)()
-        logic.SetMRMLApplicationLogic(app_logic)
-        logic.SetMRMLScene(scene)
-        app_logic.SetModuleLogic(module_name, logic)
+        logic = app_logic.GetModuleLogic(module_name)
+        if logic is None:
+            logic = getattr(slicer, class_name)()
+            logic.SetMRMLApplicationLogic(app_logic)
+            logic.SetMRMLScene(scene)
+            app_logic.SetModuleLogic(module_name, logic)
         logics[module_name] = logic
     return SlicerContext(scene=scene, app_logic=app_logic, logics=logics)
