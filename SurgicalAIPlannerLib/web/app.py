@@ -1,0 +1,115 @@
+"""One browser session's planner: trame-slicer's Slicer app (scene, views) running ``PlannerSession``.
+
+The page shows Slicer's own 3D view and three slice views, rendered offscreen on the server and streamed to the
+browser as images (trame-rca); the side panel calls the same ``PlannerSession`` the Slicer module calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from trame.app import TrameApp
+from trame_slicer import module as trame_slicer_module
+from trame_slicer.core import LayoutManager, SlicerApp
+from trame_slicer.rca_view import register_rca_factories
+from trame_slicer.utils import write_client_files_to_dir
+from trame_slicer.views import Layout, LayoutDirection, ViewLayoutDefinition
+
+from ..imaging.errors import ImageLoadError
+from ..scene import context_on, segment_voxel_counts
+from ..session import PlannerSession
+from .panel import PlannerPage
+
+log = logging.getLogger(__name__)
+
+LAYOUT_ID = "planner"
+THREE_D_VIEW = "ThreeD"
+# Slicer's colour for bone (its terminology's "Bone" entry), so the 3D view reads as anatomy.
+BONE_RGB = (241 / 255, 214 / 255, 145 / 255)
+
+
+def planner_layout() -> Layout:
+    """3D view on the left, axial / coronal / sagittal stacked on the right."""
+    slices = [ViewLayoutDefinition.axial_view(), ViewLayoutDefinition.coronal_view(), ViewLayoutDefinition.sagittal_view()]
+    threed = ViewLayoutDefinition.threed_view(name=THREE_D_VIEW)
+    return Layout(LayoutDirection.Horizontal, [threed, Layout(LayoutDirection.Vertical, slices)])
+
+
+class PlannerWebApp(TrameApp):
+    """The page of one browser session; its scene is this process's own."""
+
+    def __init__(self, server=None) -> None:
+        super().__init__(server)
+        self.server.enable_module(trame_slicer_module)
+        self.slicer_app = SlicerApp()
+        self.session = PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic))
+        register_rca_factories(self.slicer_app.view_manager, self.server)
+        self.layout_manager = LayoutManager(self.slicer_app.scene, self.slicer_app.view_manager, self.server)
+        self.layout_manager.register_layout(LAYOUT_ID, planner_layout())
+        self._disable_multisampling()
+        self.page = PlannerPage(self.server, self.layout_manager)
+        self.page.upload_ct.on_load_volume.connect(self._on_ct_uploaded)
+        self.layout_manager.set_layout(LAYOUT_ID)
+        self.state.case_name = ""
+        self.state.status_message = ""
+        self.state.segments = []
+
+    def _disable_multisampling(self) -> None:
+        """Mesa (EGL, no GPU) drops translucent actors from multisampled windows; trame-slicer asks for 8 samples."""
+        for view in self.slicer_app.view_manager.get_views():
+            view.render_window().SetMultiSamples(0)
+
+    @property
+    def threed_view(self):
+        return self.slicer_app.view_manager.get_view(THREE_D_VIEW)
+
+    def open_sample(self) -> None:
+        self.session.load_sample()
+        self._show_case("Bundled sample (TotalSegmentator example CT)")
+
+    def open_case(self, path: Path | str) -> None:
+        """A CT (DICOM folder or image file); the sample's reference bones come only with the sample."""
+        self.session.load_ct(path)
+        self._show_case(Path(path).name)
+
+    def _show_case(self, case_name: str) -> None:
+        display = self.slicer_app.display_manager
+        display.show_volume_in_slice_background(self.session.ct_node)
+        self._colour_bones()
+        display.reset_views()
+        self.threed_view.fit_view_to_content()
+        self.state.case_name = case_name
+        self.state.segments = self._segment_rows()
+
+    def _colour_bones(self) -> None:
+        segmentation_node = self.session.segmentation_node
+        if segmentation_node is None:
+            return
+        segmentation = segmentation_node.GetSegmentation()
+        for segment_id in segmentation.GetSegmentIDs():
+            segmentation.GetSegment(segment_id).SetColor(*BONE_RGB)
+
+    def _segment_rows(self) -> list[dict]:
+        """The segments listed in the side panel: name and volume."""
+        segmentation_node, labels = self.session.segmentation_node, self.session.labels
+        if segmentation_node is None or labels is None:
+            return []
+        voxel_ml = float(np.prod(labels.spacing)) / 1000.0
+        counts = segment_voxel_counts(segmentation_node)
+        return [{"name": name, "ml": round(count * voxel_ml, 1)} for name, count in sorted(counts.items())]
+
+    def _on_ct_uploaded(self, files: list[dict]) -> None:
+        """A CT sent from the browser: written to a temporary folder (a DICOM series arrives as many files)."""
+        self.slicer_app.scene.Clear()
+        self.session = PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic))
+        with tempfile.TemporaryDirectory(prefix="planner-upload-") as folder:
+            paths = write_client_files_to_dir(files, folder)
+            try:
+                self.open_case(paths[0] if len(paths) == 1 else folder)
+                self.state.status_message = f"Loaded {self.state.case_name}"
+            except (ImageLoadError, ValueError, FileNotFoundError) as error:
+                log.warning("upload refused: %s", error)
+                self.state.status_message = f"Could not load the upload: {error}"

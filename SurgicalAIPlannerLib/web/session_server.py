@@ -1,0 +1,38 @@
+"""One browser session's server process: ``python -m SurgicalAIPlannerLib.web.session_server --port N [--case P]``.
+
+The launcher (``surgical-planner serve``) starts one of these per browser session, so each session has its own
+MRML scene, views and render windows (Slicer's displayable-manager factories are process-wide singletons, so
+two scenes cannot share one process). trame's own options apply: ``--host``, ``--port``, ``--timeout`` (seconds
+without a connected browser before the process exits).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from trame.app import get_server
+
+from .app import PlannerWebApp
+
+READY_LINE = "planner-session-ready"
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    server = get_server(client_type="vue3")
+    server.cli.add_argument("--case", help="CT to open (DICOM folder or image file); the bundled sample when absent")
+    args, _ = server.cli.parse_known_args()
+    app = PlannerWebApp(server)
+    if args.case:
+        app.open_case(args.case)
+    else:
+        app.open_sample()
+    # The launcher waits for this line before sending the browser here.
+    server.controller.on_server_ready.add(lambda **_: print(READY_LINE, flush=True))
+    server.start(open_browser=False, show_connection_info=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
