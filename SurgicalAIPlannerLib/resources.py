@@ -15,6 +15,11 @@ def resources_dir() -> Path:
     return Path(configured) if configured else Path(__file__).resolve().parent.parent / "Resources"
 
 
+def models_dir() -> Path:
+    """Installed segmentation models, one MONAI bundle folder each."""
+    return resources_dir() / "Models"
+
+
 def sample_data_dir() -> Path:
     return resources_dir() / "SampleData"
 

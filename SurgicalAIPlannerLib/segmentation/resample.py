@@ -1,0 +1,76 @@
+"""Resampling between a volume's own grid and a canonical RAS-aligned grid (the models' grid).
+
+Canonical grid: axis-aligned in RAS (i -> +x patient right, j -> +y anterior, k -> +z superior),
+isotropic or not, covering the input's extent. Models are trained and run on this grid, so any
+input orientation (LPS, oblique, flipped) reaches them the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import SimpleITK as sitk
+
+from ..imaging.volume import LPS_TO_RAS, Volume
+
+AIR_HU = -1024.0
+
+
+def to_sitk(volume: Volume) -> sitk.Image:
+    """A SimpleITK image (LPS, as ITK expects) sharing the volume's geometry."""
+    lps = volume.in_frame("LPS")
+    image = sitk.GetImageFromArray(lps.array)
+    image.SetSpacing(tuple(float(s) for s in lps.spacing))
+    image.SetOrigin(tuple(float(x) for x in lps.origin))
+    image.SetDirection(tuple(float(x) for x in np.asarray(lps.direction).ravel()))
+    return image
+
+
+def from_sitk(image: sitk.Image, frame: str = "RAS", like: Volume | None = None) -> Volume:
+    """The image as a Volume expressed in ``frame``; identity/source are copied from ``like``."""
+    volume = Volume(
+        array=sitk.GetArrayFromImage(image),
+        spacing=tuple(float(s) for s in image.GetSpacing()),
+        origin=tuple(float(x) for x in image.GetOrigin()),
+        direction=np.asarray(image.GetDirection(), dtype=float).reshape(3, 3),
+        frame="LPS",
+        identity=like.identity if like is not None else Volume.__dataclass_fields__["identity"].default_factory(),
+        source=like.source if like is not None else None,
+    )
+    return volume.in_frame(frame)
+
+
+def canonical_reference(volume: Volume, spacing: tuple[float, float, float]) -> sitk.Image:
+    """An empty RAS-aligned grid at ``spacing`` (mm) covering every voxel centre of ``volume``."""
+    i, j, k = volume.shape_ijk
+    corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
+    ras = volume.ras_of_index(corners)
+    low, high = ras.min(axis=0), ras.max(axis=0)
+    size = np.maximum(np.ceil((high - low) / np.asarray(spacing)).astype(int) + 1, 1)
+    reference = sitk.Image([int(n) for n in size], sitk.sitkUInt8)
+    reference.SetSpacing(tuple(float(s) for s in spacing))
+    reference.SetOrigin(tuple(float(x) for x in LPS_TO_RAS @ low))
+    reference.SetDirection(tuple(float(x) for x in LPS_TO_RAS.ravel()))
+    return reference
+
+
+def to_canonical(volume: Volume, spacing: tuple[float, float, float], is_label: bool = False) -> Volume:
+    """Resample onto the canonical RAS grid: linear for CT (air outside), nearest for labels."""
+    reference = canonical_reference(volume, spacing)
+    interpolator = sitk.sitkNearestNeighbor if is_label else sitk.sitkLinear
+    default = 0.0 if is_label else AIR_HU
+    # The CT keeps its own pixel type (int16 for most): no float copy of a large input.
+    source = to_sitk(volume)
+    resampled = sitk.Resample(source, reference, sitk.Transform(), interpolator, default, source.GetPixelID())
+    return from_sitk(resampled, "RAS", like=volume)
+
+
+def labels_to_grid(labels: Volume, reference: Volume) -> Volume:
+    """Nearest-neighbour resample of a label map onto ``reference``'s grid (the input CT's)."""
+    target = sitk.Image(list(reference.shape_ijk), sitk.sitkUInt8)
+    lps = reference.in_frame("LPS")
+    target.SetSpacing(tuple(float(s) for s in lps.spacing))
+    target.SetOrigin(tuple(float(x) for x in lps.origin))
+    target.SetDirection(tuple(float(x) for x in np.asarray(lps.direction).ravel()))
+    resampled = sitk.Resample(to_sitk(labels), target, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
+    return from_sitk(resampled, reference.frame, like=reference)
+
