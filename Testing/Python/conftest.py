@@ -45,3 +45,12 @@ def headless_context():
     from SurgicalAIPlannerLib.scene import new_headless_context
 
     return new_headless_context()
+
+
+BONE_MESHES_DIR = SHARED_DATA / "bone-meshes" / "msk-STAPLE"
+
+
+@pytest.fixture(scope="session")
+def staple_root() -> Path:
+    """The STAPLE bone meshes (CC BY-NC: tests only, never copied into the repository)."""
+    return _existing(BONE_MESHES_DIR / "bone_datasets").parent
