@@ -9,17 +9,21 @@ without a connected browser before the process exits).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from trame.app import get_server
 
-from .app import PlannerWebApp
-
-READY_LINE = "planner-session-ready"
+from .launcher import READY_LINE
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("SurgicalAIPlannerLib").setLevel(logging.INFO)
+    # No X server here: ask VTK for EGL directly instead of trying X first (Mesa renders without a GPU).
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    from .app import PlannerWebApp
+
     server = get_server(client_type="vue3")
     server.cli.add_argument("--case", help="CT to open (DICOM folder or image file); the bundled sample when absent")
     args, _ = server.cli.parse_known_args()

@@ -1,0 +1,30 @@
+"""``surgical-planner serve``: the browser planner (``make serve``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("serve", help="serve the browser planner; each browser session gets its own scene")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8080, help="port of the page (default: 8080)")
+    parser.add_argument("--case", help="CT to open in each session (DICOM folder or image file); default: the bundled sample")
+    parser.add_argument("--idle-timeout", type=int, default=300,
+                        help="seconds a session is kept with no browser connected (default: 300)")
+    parser.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from .launcher import SessionLauncher
+
+    case = Path(args.case).resolve() if args.case else None
+    if case is not None and not case.exists():
+        raise FileNotFoundError(f"{case}: no such CT file or DICOM folder")
+    launcher = SessionLauncher(args.host, case, args.idle_timeout)
+    print(f"Surgical AI Planner: open http://{args.host}:{args.port}/ (one session per page load)", flush=True)
+    web.run_app(launcher.web_app(), host=args.host, port=args.port, print=None)
+    return 0
