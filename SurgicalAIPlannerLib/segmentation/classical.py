@@ -1,0 +1,176 @@
+"""Classical bone segmentation for when no model fits: HU threshold, connected components, position rules.
+
+On the canonical RAS grid (3 mm): smooth, threshold, fill small holes (marrow) slice by slice, keep
+substantial connected components. At 3 mm the hip joints and sacro-iliac joints do not separate by
+erosion, so bones are named by anatomical position relative to landmarks found in the mask itself:
+- the body midline (centre of the body outline);
+- each femoral head centre: the deepest point of the lateral bone low in the pelvis (the head is the
+  thickest solid bone there);
+- the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
+  lies level with the iliac crests (Tuffier's line).
+Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
+between the heads' level and L5/S1; L5..L1 = the column above, cut at the next disc minima; the rest
+of the pelvis is the hip bone of its side. Knee bones are not handled here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+from scipy import ndimage, signal
+
+from ..imaging.volume import Volume
+from .labels import BY_NAME
+from .postprocess import postprocess
+from .resample import labels_to_grid, to_canonical
+
+log = logging.getLogger(__name__)
+SPACING_MM = 3.0
+BONE_HU = 100.0  # at 3 mm, partial volume puts cancellous bone near 100-200 HU
+BODY_HU = -400.0
+MIN_PIECE_ML = 3.0
+MAX_MARROW_MM2 = 400.0
+LATERAL_MM = 40.0
+VERTEBRA_PITCH_MM = 35.0
+
+
+def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Volume:
+    progress(0.0, "classical: resampling to 3 mm RAS grid")
+    grid = to_canonical(ct, (SPACING_MM,) * 3)
+    axes = _axes_mm(grid)
+    smooth = ndimage.gaussian_filter(grid.array.astype(np.float32), 0.6)
+    progress(0.2, "classical: thresholding bone and finding the body midline")
+    bone = _bone_mask(smooth)
+    midline = _body_midline(smooth, axes)
+    progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
+    labels = _name_by_position(bone, axes, midline)
+    labels = postprocess(labels, axes[0], midline)
+    progress(0.9, "classical: resampling labels back to the input grid")
+    return labels_to_grid(replace(grid, array=labels), ct)
+
+
+def _axes_mm(grid: Volume) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RAS x, y, z (mm) of each index along the canonical grid's x, y, z axes."""
+    k, j, i = grid.array.shape
+    return tuple(grid.origin[a] + np.arange(n) * grid.spacing[a] for a, n in enumerate((i, j, k)))
+
+
+def _bone_mask(smooth: np.ndarray) -> np.ndarray:
+    bone = np.stack([_fill_small_holes(plane) for plane in smooth > BONE_HU])
+    return _drop_small(bone, MIN_PIECE_ML)
+
+
+def _fill_small_holes(plane: np.ndarray) -> np.ndarray:
+    """Fill marrow cavities, but not the pelvic ring's inside or the spinal canal."""
+    holes, _ = ndimage.label(ndimage.binary_fill_holes(plane) & ~plane)
+    sizes = np.bincount(holes.ravel()) * SPACING_MM**2
+    small = np.nonzero(sizes <= MAX_MARROW_MM2)[0]
+    return plane | np.isin(holes, small[small > 0])
+
+
+def _drop_small(mask: np.ndarray, min_ml: float) -> np.ndarray:
+    components, _ = ndimage.label(mask)
+    sizes = np.bincount(components.ravel()) * SPACING_MM**3 / 1000.0
+    sizes[0] = 0
+    return np.isin(components, np.nonzero(sizes >= min_ml)[0])
+
+
+def _body_midline(smooth: np.ndarray, axes) -> float:
+    """RAS x of the body's centre (median over slices of each slice's body centroid)."""
+    body = smooth > BODY_HU
+    counts = body.sum(axis=(1, 2))
+    centres = (body.sum(axis=1) * axes[0]).sum(axis=1)[counts > 0] / counts[counts > 0]
+    return float(np.median(centres)) if len(centres) else 0.0
+
+
+def _coordinates(shape: tuple[int, int, int], axes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Broadcastable RAS x, y, z (mm) grids for a [z, y, x] array."""
+    return axes[0][None, None, :], axes[1][None, :, None], axes[2][:, None, None]
+
+
+def _femoral_head(bone: np.ndarray, depth_mm: np.ndarray, axes, midline: float, sign: int) -> tuple[np.ndarray, float] | None:
+    """(centre RAS mm, radius mm) of one femoral head: the deepest lateral bone in the lower half of the pelvis."""
+    x, _, z = _coordinates(bone.shape, axes)
+    lateral = bone & (sign * (x - midline) > LATERAL_MM)
+    if not lateral.any():
+        return None
+    low_z = np.percentile(np.broadcast_to(z, bone.shape)[lateral], 40)
+    candidates = np.where(lateral & (z < low_z), depth_mm, 0.0)
+    k, j, i = np.unravel_index(int(np.argmax(candidates)), bone.shape)
+    radius = float(np.clip(candidates[k, j, i] + SPACING_MM, 18.0, 28.0))
+    return np.array([axes[0][i], axes[1][j], axes[2][k]]), radius
+
+
+def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
+    labels = np.zeros(bone.shape, np.uint8)
+    x, y, z = _coordinates(bone.shape, axes)
+    depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
+    heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign) for side, sign in (("left", -1), ("right", 1))}
+    heads = {side: head for side, head in heads.items() if head is not None}
+    if not heads:
+        log.warning("classical: no femoral head found; nothing is labelled")
+        return labels
+    head_z = float(np.mean([centre[2] for centre, _ in heads.values()]))
+    head_y = float(np.mean([centre[1] for centre, _ in heads.values()]))
+    central = np.abs(x - midline) < LATERAL_MM
+    crest_z = _iliac_crest_z(bone, axes, midline)
+    s1_top = _l5_s1_disc(bone & central, axes, crest_z if crest_z is not None else head_z + 140.0)
+    for side, sign in (("left", -1), ("right", 1)):
+        hip_side = bone & (sign * (x - midline) >= 0) & (z < s1_top + 40.0)
+        labels[hip_side] = BY_NAME[f"hip_{side}"].value
+    sacrum = bone & central & (y < head_y) & (z > head_z - 30.0) & (z <= s1_top)
+    labels[sacrum] = BY_NAME["sacrum"].value
+    for side, (centre, radius) in heads.items():
+        sign = -1 if side == "left" else 1
+        in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
+        below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
+        labels[bone & (sign * (x - midline) > 0) & (in_head | below_lateral)] = BY_NAME[f"femur_{side}"].value
+    _label_lumbar(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes, s1_top)
+    return labels
+
+
+def _iliac_crest_z(bone: np.ndarray, axes, midline: float) -> float | None:
+    """Mean top z (mm) of the two largest lateral bone pieces (the hip bones; ribs are smaller pieces)."""
+    x = axes[0][None, None, :]
+    tops = []
+    for sign in (-1, 1):
+        components, count = ndimage.label(bone & (sign * (x - midline) > 60.0))
+        if count:
+            sizes = np.bincount(components.ravel())
+            sizes[0] = 0
+            tops.append(axes[2][np.nonzero((components == int(np.argmax(sizes))).any(axis=(1, 2)))[0].max()])
+    return float(np.mean(tops)) if tops else None
+
+
+def _l5_s1_disc(column: np.ndarray, axes, crest_z: float) -> float:
+    """z (mm) of the L5/S1 disc, one disc below L4/L5, which lies at the iliac crests (Tuffier's line)."""
+    discs = [float(axes[2][d]) for d in _disc_slices(column)]
+    if not discs:
+        return crest_z - VERTEBRA_PITCH_MM
+    l4_l5 = min(discs, key=lambda z: abs(z - crest_z))
+    below = [z for z in discs if 0.5 * VERTEBRA_PITCH_MM < l4_l5 - z < 1.6 * VERTEBRA_PITCH_MM]
+    return max(below) if below else l4_l5 - VERTEBRA_PITCH_MM
+
+
+def _disc_slices(column: np.ndarray) -> list[int]:
+    """Slice indices of intervertebral discs: minima of the column's anterior (body) bone area."""
+    ys = np.nonzero(column)[1]
+    front = int(np.median(ys)) if len(ys) else 0
+    area = ndimage.gaussian_filter1d(column[:, front:, :].sum(axis=(1, 2)).astype(float), 1.0)
+    minima, _ = signal.find_peaks(-area, distance=int(0.6 * VERTEBRA_PITCH_MM / SPACING_MM))
+    return [int(m) for m in minima]
+
+
+def _label_lumbar(labels: np.ndarray, column: np.ndarray, axes, s1_top: float) -> None:
+    """L5, L4, ... L1 upwards from L5/S1, each from one disc minimum to the next (or one pitch)."""
+    discs = [axes[2][d] for d in _disc_slices(column) if axes[2][d] > s1_top + 0.5 * VERTEBRA_PITCH_MM]
+    bounds = [s1_top] + discs
+    z = axes[2][:, None, None]
+    for level in range(5, 0, -1):
+        index = 5 - level
+        low = bounds[index] if index < len(bounds) else bounds[-1] + (index - len(bounds) + 1) * VERTEBRA_PITCH_MM
+        high = bounds[index + 1] if index + 1 < len(bounds) else low + VERTEBRA_PITCH_MM
+        labels[column & (z > low) & (z <= high)] = BY_NAME[f"vertebrae_L{level}"].value
