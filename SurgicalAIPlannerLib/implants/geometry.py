@@ -96,7 +96,7 @@ def _polydata(points: np.ndarray, triangles: list[tuple[int, int, int]]) -> vtk.
     polydata.SetPoints(vtk_points)
     connectivity = np.hstack([np.full((len(triangles), 1), 3), np.asarray(triangles)]).astype(np.int64).ravel()
     cell_array = vtk.vtkCellArray()
-    cell_array.SetCells(len(triangles), numpy_support.numpy_to_vtkIdTypeArray(connectivity, deep=True))
+    cell_array.ImportLegacyFormat(numpy_support.numpy_to_vtkIdTypeArray(connectivity, deep=True))
     polydata.SetPolys(cell_array)
     return polydata
 

@@ -1,0 +1,126 @@
+"""What THA planning needs from the landmarks, for one operated side, with every substitution stated.
+
+Landmarks read (RAS mm; see docs/tha-planning.md):
+  ASIS_left/right, pubic_tubercle_left/right                      -> pelvic (APP) frame, required
+  femoral_head_center_<side>   extras radius_mm | head_radius_mm, neck_axis (unit vector, towards the head)
+  acetabulum_center_<side>     extras radius_mm (native CoR; the head centre stands in when it is missing)
+  femoral_neck_axis_<side>     a point on the neck axis; extras direction (used when the head has no neck_axis)
+  femoral_shaft_axis_<side>    a point on the shaft axis; extras direction (proximal); absent when out of view
+  lesser_trochanter_<side>, greater_trochanter_<side>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..landmarks.model import LandmarkSet
+from .frames import FemoralFrame, PelvicFrame, Side, other_side, unit
+
+JOINT_SPACE_MM = 1.0  # acetabular radius = head radius + this, when the acetabulum gives no radius
+
+
+class AnatomyError(ValueError):
+    """Landmarks the plan needs are missing or unusable; the message names them."""
+
+
+@dataclass(frozen=True)
+class HipAnatomy:
+    side: Side
+    pelvis: PelvicFrame
+    femur: FemoralFrame
+    native_cor: np.ndarray
+    acetabulum_radius_mm: float
+    lesser_trochanter: np.ndarray | None
+    leg_reference: dict[str, np.ndarray]  # side -> femoral point whose height gives leg length
+    leg_reference_name: str
+    notes: tuple[str, ...]
+
+    def leg_length_index(self, side: Side) -> float:
+        """How far (mm) the femoral reference lies below the ASIS line, along the pelvic superior axis."""
+        return float(-(self.leg_reference[side] - self.pelvis.origin) @ self.pelvis.superior)
+
+    def native_leg_length_discrepancy(self) -> float:
+        """Operated minus other side (mm); positive: the operated leg is longer."""
+        return self.leg_length_index(self.side) - self.leg_length_index(other_side(self.side))
+
+
+def _extra_float(landmarks: LandmarkSet, name: str, *keys: str) -> float | None:
+    landmark = landmarks.landmarks.get(name)
+    for key in keys:
+        if landmark is not None and key in landmark.extras:
+            return float(landmark.extras[key])
+    return None
+
+
+def _extra_vector(landmarks: LandmarkSet, name: str, key: str) -> np.ndarray | None:
+    landmark = landmarks.landmarks.get(name)
+    if landmark is None or key not in landmark.extras:
+        return None
+    return unit(np.asarray(landmark.extras[key], float))
+
+
+def _required(landmarks: LandmarkSet, name: str) -> np.ndarray:
+    try:
+        return landmarks.position(name)
+    except KeyError as error:
+        raise AnatomyError(f"THA planning needs landmark {name}: {error.args[0]}") from None
+
+
+def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy:
+    notes: list[str] = []
+    pelvis = PelvicFrame.from_app(_required(landmarks, "ASIS_left"), _required(landmarks, "ASIS_right"),
+                                  _required(landmarks, "pubic_tubercle_left"), _required(landmarks, "pubic_tubercle_right"))
+    femur = _femoral_frame(landmarks, side, pelvis, notes)
+    cor_name = f"acetabulum_center_{side}"
+    if cor_name in landmarks:
+        native_cor = landmarks.position(cor_name)
+    else:
+        native_cor = femur.head_center
+        notes.append(f"{cor_name} missing: the femoral head centre is taken as the native centre of rotation")
+    radius = _extra_float(landmarks, cor_name, "radius_mm", "acetabulum_radius_mm")
+    if radius is None:
+        radius = femur.head_radius + JOINT_SPACE_MM
+        notes.append(f"acetabular radius not measured: head radius + {JOINT_SPACE_MM:g} mm joint space = {radius:.1f} mm")
+    reference_name, references = _leg_references(landmarks, notes)
+    lesser = landmarks.position(f"lesser_trochanter_{side}") if f"lesser_trochanter_{side}" in landmarks else None
+    return HipAnatomy(side, pelvis, femur, native_cor, radius, lesser, references, reference_name, tuple(notes))
+
+
+def _femoral_frame(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, notes: list[str]) -> FemoralFrame:
+    head_name = f"femoral_head_center_{side}"
+    head = _required(landmarks, head_name)
+    head_radius = _extra_float(landmarks, head_name, "radius_mm", "head_radius_mm")
+    if head_radius is None:
+        raise AnatomyError(f"landmark {head_name} has no head radius (extras 'radius_mm')")
+    neck = _extra_vector(landmarks, head_name, "neck_axis")
+    if neck is None:
+        neck = _extra_vector(landmarks, f"femoral_neck_axis_{side}", "direction")
+    if neck is None:
+        raise AnatomyError(f"the {side} femoral neck axis is missing (femoral_head_center_{side} extras 'neck_axis' "
+                           f"or landmark femoral_neck_axis_{side})")
+    shaft_name = f"femoral_shaft_axis_{side}"
+    shaft_direction = _extra_vector(landmarks, shaft_name, "direction")
+    if shaft_name in landmarks and shaft_direction is not None:
+        return FemoralFrame(side, head, head_radius, neck, landmarks.position(shaft_name), shaft_direction, "shaft axis landmark")
+    # No shaft in view: the pelvic longitudinal axis, through the neck axis' crossing with the trochanters'
+    # midline, stands in; the femur is then taken as in neutral standing position.
+    trochanters = [f"{kind}_trochanter_{side}" for kind in ("greater", "lesser")]
+    if not all(name in landmarks for name in trochanters):
+        raise AnatomyError(f"{shaft_name} is missing and so is a trochanter ({' and '.join(trochanters)} are needed "
+                           "to place a substitute shaft axis)")
+    midpoint = (landmarks.position(trochanters[0]) + landmarks.position(trochanters[1])) / 2.0
+    notes.append(f"{side} femoral shaft outside the field of view: the pelvic longitudinal axis through the midpoint "
+                 "of the greater and lesser trochanters is used as shaft axis (femur assumed in neutral position)")
+    return FemoralFrame(side, head, head_radius, neck, midpoint, pelvis.superior, "pelvic longitudinal axis (shaft not in view)")
+
+
+def _leg_references(landmarks: LandmarkSet, notes: list[str]) -> tuple[str, dict[str, np.ndarray]]:
+    for kind in ("lesser_trochanter", "greater_trochanter", "femoral_head_center"):
+        names = {side: f"{kind}_{side}" for side in ("left", "right")}
+        if all(name in landmarks for name in names.values()):
+            if kind != "lesser_trochanter":
+                notes.append(f"leg length compared at the {kind.replace('_', ' ')} (lesser trochanters not both found)")
+            return kind, {side: landmarks.position(name) for side, name in names.items()}
+    raise AnatomyError("leg length needs a femoral landmark on both sides (lesser trochanter, greater trochanter or head centre)")
