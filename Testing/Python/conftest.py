@@ -54,3 +54,40 @@ BONE_MESHES_DIR = SHARED_DATA / "bone-meshes" / "msk-STAPLE"
 def staple_root() -> Path:
     """The STAPLE bone meshes (CC BY-NC: tests only, never copied into the repository)."""
     return _existing(BONE_MESHES_DIR / "bone_datasets").parent
+
+
+def _analytic_hip_landmarks(native_lld_mm: float = 0.0, shaft_in_view: bool = False):
+    """A neutral pelvis (APP = RAS axes, ASIS midpoint at RAS (0, 0, 0)) with mirror-symmetric hips, in RAS mm.
+
+    Hip centres 88 mm lateral, 35 mm posterior, 65 mm below the ASIS line; head radius 24 mm; neck at CCD 130°
+    with 12° anteversion. ``native_lld_mm`` lowers the right lesser trochanter (right leg longer).
+    """
+    import numpy as np
+
+    from SurgicalAIPlannerLib.landmarks.model import Landmark, LandmarkSet
+
+    landmarks = LandmarkSet()
+
+    def add(name, position, **extras):
+        landmarks.add(Landmark(name, np.asarray(position, float), 1.0, "analytic", extras=extras))
+
+    for side, sign in (("left", -1.0), ("right", 1.0)):
+        medial = -sign
+        neck = np.array([medial * np.sin(np.radians(50)) * np.cos(np.radians(12)),
+                         np.sin(np.radians(50)) * np.sin(np.radians(12)), np.cos(np.radians(50))])
+        add(f"ASIS_{side}", [sign * 115.0, 0.0, 0.0])
+        add(f"pubic_tubercle_{side}", [sign * 20.0, 0.0, -85.0])
+        add(f"acetabulum_center_{side}", [sign * 88.0, -35.0, -65.0], radius_mm=25.0)
+        add(f"femoral_head_center_{side}", [sign * 88.0, -35.0, -65.0], radius_mm=24.0, neck_axis=neck.tolist())
+        add(f"greater_trochanter_{side}", [sign * 156.0, -42.0, -72.0])
+        lowered = native_lld_mm if side == "right" else 0.0
+        add(f"lesser_trochanter_{side}", [sign * 98.0, -43.0, -120.0 - lowered])
+        if shaft_in_view:
+            add(f"femoral_shaft_axis_{side}", [sign * 127.0, -42.5, -96.0], direction=[0.0, 0.0, 1.0])
+    return landmarks
+
+
+@pytest.fixture(scope="session")
+def analytic_hip_landmarks():
+    """Builder of analytic (known-answer) hip landmark sets; see ``_analytic_hip_landmarks``."""
+    return _analytic_hip_landmarks
