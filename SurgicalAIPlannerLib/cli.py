@@ -17,6 +17,7 @@ from .imaging.errors import ImageLoadError
 COMMAND_MODULES = (
     "SurgicalAIPlannerLib.imaging.commands",
     "SurgicalAIPlannerLib.demo",
+    "SurgicalAIPlannerLib.planning.commands",
     "SurgicalAIPlannerLib.web.commands",
 )
 
