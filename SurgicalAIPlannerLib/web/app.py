@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from trame.app import TrameApp
 from trame_slicer import module as trame_slicer_module
+from trame.widgets import html
+from trame_slicer.app.ui import create_vertical_view_gutter_ui
 from trame_slicer.core import LayoutManager, SlicerApp
 from trame_slicer.rca_view import register_rca_factories
 from trame_slicer.utils import write_client_files_to_dir
@@ -38,6 +40,12 @@ def planner_layout() -> Layout:
     return Layout(LayoutDirection.Horizontal, [threed, Layout(LayoutDirection.Vertical, slices)])
 
 
+def threed_view_overlay(server, view_id: str, view) -> None:
+    """trame-slicer's view buttons, plus a hidden marker by which the browser tests find the 3D view."""
+    create_vertical_view_gutter_ui(server, view_id, view)
+    html.Span(raw_attrs=['data-testid="view-3d"'], style="display: none;")
+
+
 class PlannerWebApp(TrameApp):
     """The page of one browser session; its scene is this process's own."""
 
@@ -46,7 +54,7 @@ class PlannerWebApp(TrameApp):
         self.server.enable_module(trame_slicer_module)
         self.slicer_app = SlicerApp()
         self.session = PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic))
-        register_rca_factories(self.slicer_app.view_manager, self.server)
+        register_rca_factories(self.slicer_app.view_manager, self.server, three_d_view_ui_f=threed_view_overlay)
         self.layout_manager = LayoutManager(self.slicer_app.scene, self.slicer_app.view_manager, self.server)
         self.layout_manager.register_layout(LAYOUT_ID, planner_layout())
         self._disable_multisampling()
@@ -81,6 +89,8 @@ class PlannerWebApp(TrameApp):
         self._colour_bones()
         display.reset_views()
         self.threed_view.fit_view_to_content()
+        # The fit is made for a square window; the page's 3D view is taller than wide, so step back to keep the pelvis whole.
+        self.threed_view.zoom(-0.6)
         self.state.case_name = case_name
         self.state.segments = self._segment_rows()
 

@@ -26,11 +26,11 @@ class PlannerPage:
             self.layout.root.theme = "dark"
             with v3.VAppBar(density="compact"):
                 v3.VToolbarTitle("Surgical AI Planner")
-                html.Span("{{ case_name }}", classes="text-caption mr-4", data_testid="case-name")
+                html.Span("{{ case_name }}", classes="text-caption mr-4", raw_attrs=['data-testid="case-name"'])
             with v3.VNavigationDrawer(permanent=True, location="right", width=PANEL_WIDTH):
                 self._patient_data_section(server)
                 self._bones_section()
-                html.Div("{{ status_message }}", classes="text-caption pa-3", data_testid="status-message")
+                html.Div("{{ status_message }}", classes="text-caption pa-3", raw_attrs=['data-testid="status-message"'])
             with v3.VMain(), FlexContainer(row=True, fill_height=True, style="height: calc(100vh - 48px);"):
                 layout_manager.initialize_layout_grid(self.layout)
 
@@ -48,7 +48,7 @@ class PlannerPage:
     @staticmethod
     def _bones_section() -> None:
         with v3.VCard(title="Bones", density="compact", flat=True):
-            with v3.VTable(density="compact", data_testid="segments-table"):
+            with v3.VTable(density="compact", raw_attrs=['data-testid="segments-table"']):
                 with html.Thead(), html.Tr():
                     html.Th("Segment")
                     html.Th("Volume (ml)")

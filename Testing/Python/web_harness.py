@@ -1,0 +1,121 @@
+"""Real server, real browser: shared by the browser-planner tests and its benchmark.
+
+``running_planner()`` starts ``surgical-planner serve`` on a free loopback port and always stops it;
+``chromium_browser()`` drives Debian's chromium through Playwright; ``view_pixels()`` reads what a view shows.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from playwright.sync_api import BrowserContext, Locator, Page, sync_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1400, "height": 850}
+THREED_VIEW_IMAGE = "div:has(> [data-testid='view-3d']) img.image-display-area"
+SERVER_START_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Planner:
+    url: str
+    process: subprocess.Popen
+    started_at: float  # time.monotonic() just before the serve process was started
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_listening(port: int, process: subprocess.Popen, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"surgical-planner serve exited with status {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"surgical-planner serve did not listen on port {port} within {timeout_s:.0f} s")
+
+
+@contextmanager
+def running_planner(*extra_args: str) -> Iterator[Planner]:
+    """``surgical-planner serve`` on 127.0.0.1:<free port>; stopped (with its sessions) on exit."""
+    port = free_loopback_port()
+    command = [sys.executable, "-m", "SurgicalAIPlannerLib", "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    started_at = time.monotonic()
+    process = subprocess.Popen(command, cwd=REPO_ROOT)
+    try:
+        _wait_listening(port, process, SERVER_START_TIMEOUT_S)
+        yield Planner(f"http://127.0.0.1:{port}", process, started_at)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def chromium_browser() -> Iterator[BrowserContext]:
+    """Debian's chromium, headless, with a fresh profile."""
+    with tempfile.TemporaryDirectory(prefix="planner-chromium-") as profile, sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=VIEWPORT)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def image_pixels(png: bytes) -> np.ndarray:
+    """RGB array (rows, columns, 3) of a PNG screenshot."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def view_pixels(view: Locator, path: Path | None = None) -> np.ndarray:
+    """What a view shows in the page (a screenshot of its element), optionally saved to ``path``."""
+    png = view.screenshot()
+    if path is not None:
+        path.write_bytes(png)
+    return image_pixels(png)
+
+
+def bone_fraction(rgb: np.ndarray) -> float:
+    """Share of pixels in bone colour (the page draws bones in Slicer's bone yellow, shaded; the 3D
+    background is neutral grey): clearly more red than blue, and not dark."""
+    red, green, blue = (rgb[..., channel].astype(int) for channel in range(3))
+    bone = (red > 90) & (red - blue > 40) & (green > blue)
+    return float(bone.mean())
+
+
+def wait_for_view(page: Page, locator: str, accept, timeout_s: float = 60.0) -> np.ndarray:
+    """Poll a view's pixels until ``accept(pixels)`` holds; returns the pixels that passed."""
+    deadline = time.monotonic() + timeout_s
+    view = page.locator(locator)
+    while True:
+        if view.count() and view.first.is_visible():
+            pixels = view_pixels(view.first)
+            if accept(pixels):
+                return pixels
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{locator} did not show the expected pixels within {timeout_s:.0f} s")
+        time.sleep(0.25)
