@@ -3,7 +3,7 @@ PYTHON := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 SAMPLE_CT := Resources/SampleData/example_ct.nii.gz
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench bench-interactive clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -14,7 +14,10 @@ demo: setup
 test: setup
 	$(PYTHON) -m pytest -q Testing/Python
 
-bench: setup
+bench: setup bench-interactive
+
+bench-interactive: setup
+	$(PYTHON) Testing/Benchmarks/bench_interactive.py
 
 clean:
 	rm -rf output .pytest_cache

@@ -37,6 +37,13 @@ def matrix_to_numpy(matrix: vtk.vtkMatrix4x4) -> np.ndarray:
     return np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
 
 
+def parent_matrix(transform_node) -> np.ndarray:
+    """A transform node's matrix to its parent, as NumPy."""
+    matrix = vtk.vtkMatrix4x4()
+    transform_node.GetMatrixTransformToParent(matrix)
+    return matrix_to_numpy(matrix)
+
+
 def numpy_to_matrix(array: np.ndarray) -> vtk.vtkMatrix4x4:
     matrix = vtk.vtkMatrix4x4()
     for r in range(4):
@@ -116,22 +123,22 @@ class ThaPlanSession:
 
     def node_matrices(self) -> dict[str, np.ndarray]:
         """Each transform node's matrix to its parent (the head's parent is the stem transform)."""
-        return {role: matrix_to_numpy(self.nodes[role].GetMatrixTransformToParent())
+        return {role: parent_matrix(self.nodes[role])
                 for role in ("cupTransform", "stemTransform", "headTransform")}
 
     # ------------------------------------------------------------------------------ interactive edits
     def set_cup_orientation(self, orientation: CupOrientation) -> None:
-        matrix = matrix_to_numpy(self._cup_transform().GetMatrixTransformToParent())
+        matrix = parent_matrix(self._cup_transform())
         axis = cup_axis(orientation, self.anatomy.pelvis, self.anatomy.side)
         self._cup_transform().SetMatrixTransformToParent(numpy_to_matrix(rigid(cup_rotation(axis), matrix[:3, 3])))
 
     def move_cup(self, center_ras: np.ndarray) -> None:
-        matrix = matrix_to_numpy(self._cup_transform().GetMatrixTransformToParent())
+        matrix = parent_matrix(self._cup_transform())
         matrix[:3, 3] = center_ras
         self._cup_transform().SetMatrixTransformToParent(numpy_to_matrix(matrix))
 
     def translate_stem(self, delta_ras: np.ndarray) -> None:
-        matrix = matrix_to_numpy(self._stem_transform().GetMatrixTransformToParent())
+        matrix = parent_matrix(self._stem_transform())
         matrix[:3, 3] += np.asarray(delta_ras, float)
         self._stem_transform().SetMatrixTransformToParent(numpy_to_matrix(matrix))
 
