@@ -1,0 +1,313 @@
+"""Landmark definitions on bone surfaces (RAS mm). One definition per landmark, used for detection and truth.
+
+Directions: the scan's RAS axes seed every search (supine patient, within about 15 degrees), the pelvis is
+then re-expressed in its own anterior pelvic plane (APP) frame by iteration. Medial is towards the midline:
+RAS +x for the left side, -x for the right. See docs/landmarks.md for each definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from ..planning.cup_angles import cup_orientation
+from ..planning.frames import PelvicFrame, unit
+from .model import Landmark, LandmarkSet
+from .surfaces import Surface, fit_sphere_trimmed
+
+SIDES = ("left", "right")
+SUPERIOR = np.array([0.0, 0.0, 1.0])
+ANTERIOR = np.array([0.0, 1.0, 0.0])
+HEAD_RADIUS_RANGE_MM = (15.0, 35.0)
+# Depth of the surface patch whose centroid is an "extreme point" (see extreme_patch).
+PATCH_DEPTH_MM = 1.5
+Progress = Callable[[str], None]
+
+
+def medial_of(side: str) -> np.ndarray:
+    return np.array([1.0 if side == "left" else -1.0, 0.0, 0.0])
+
+
+class _Builder:
+    """Collects landmarks; every one carries its method, a confidence, or the reason it is missing."""
+
+    def __init__(self, method_prefix: str) -> None:
+        self.result = LandmarkSet()
+        self.prefix = method_prefix
+
+    def found(self, name: str, position: np.ndarray, method: str, confidence: float, **extras: object) -> None:
+        self.result.add(Landmark(name, np.asarray(position, dtype=float), float(np.clip(confidence, 0.0, 1.0)),
+                                 f"{self.prefix}{method}", extras=dict(extras)))
+
+    def missing(self, name: str, reason: str) -> None:
+        self.result.add(Landmark(name, None, 0.0, self.prefix.rstrip(": "), missing_reason=reason))
+
+    def missing_all(self, names: list[str], reason: str) -> None:
+        for name in names:
+            self.missing(name, reason)
+
+
+def compute_landmarks(surfaces: Mapping[str, Surface], method_prefix: str = "", progress: Progress | None = None) -> LandmarkSet:
+    """All hip, knee and ankle landmarks that ``surfaces`` (bone name -> surface) allow; the rest marked missing."""
+    report = progress or (lambda message: None)
+    out = _Builder(method_prefix)
+    for side in SIDES:
+        report(f"hip, {side}")
+        _hip_side(surfaces, side, out)
+    report("anterior pelvic plane")
+    _pelvic_plane(surfaces, out)
+    for side in SIDES:
+        report(f"knee and ankle, {side}")
+        _knee(surfaces, side, out)
+        _ankle(surfaces, side, out)
+    return out.result
+
+
+# ---------------------------------------------------------------- hip
+def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
+    femur = surfaces.get(f"femur_{side}")
+    femoral = [f"femoral_head_center_{side}", f"femoral_neck_axis_{side}", f"femoral_shaft_axis_{side}",
+               f"greater_trochanter_{side}", f"lesser_trochanter_{side}", f"acetabulum_center_{side}"]
+    if femur is None:
+        out.missing_all(femoral, f"femur_{side} is not in the segmentation (outside the field of view or not segmented)")
+        return
+    head = _femoral_head(femur, side)
+    if head is None:
+        out.missing_all(femoral, f"no spherical femoral head found on femur_{side} (cut by the field of view?)")
+        return
+    centre, radius, residual, count = head
+    neck = _neck_axis(femur, centre, radius)
+    extras = {"radius_mm": radius, "fit_rms_mm": residual, "points": count}
+    if neck is not None:
+        extras["neck_axis"] = neck[1]
+    out.found(f"femoral_head_center_{side}", centre, "sphere fit of the femoral head surface", 1.0 - residual / 2.0, **extras)
+    if neck is None:
+        out.missing(f"femoral_neck_axis_{side}", "too little neck surface around the head")
+    else:
+        out.found(f"femoral_neck_axis_{side}", neck[0], "centroid of the neck ring R+4..R+14 mm from the head centre",
+                  0.9, direction=neck[1])
+    _shaft_axis(femur, centre, side, out)
+    _trochanters(femur, centre, side, out)
+    _acetabulum(surfaces.get(f"hip_{side}"), centre, radius, side, out)
+
+
+def _femoral_head(femur: Surface, side: str):
+    """Trimmed sphere fit seeded at the most proximal-medial femur point, then refitted around its centre."""
+    height = femur.points @ SUPERIOR
+    if femur.at_edge[height > height.max() - 30.0].any():
+        return None  # the top of the femur is a field-of-view cut: the head is not (wholly) in view
+    points = femur.real()
+    seed = points[np.argmax(points @ (SUPERIOR + 0.5 * medial_of(side)))]
+    fit = fit_sphere_trimmed(points, seed, reach_mm=35.0)
+    if fit is not None:
+        fit = fit_sphere_trimmed(points, fit[0], reach_mm=fit[1] + 6.0)
+    if fit is None or not HEAD_RADIUS_RANGE_MM[0] <= fit[1] <= HEAD_RADIUS_RANGE_MM[1]:
+        return None
+    return fit
+
+
+def _neck_axis(femur: Surface, centre: np.ndarray, radius: float):
+    distance = np.linalg.norm(femur.points - centre, axis=1)
+    ring = (distance > radius + 4.0) & (distance < radius + 14.0)
+    if ring.sum() < 20 or femur.at_edge[ring].any():
+        return None
+    ring_centre = femur.points[ring].mean(axis=0)
+    return ring_centre, unit(centre - ring_centre)
+
+
+def _shaft_axis(femur: Surface, head: np.ndarray, side: str, out: _Builder) -> None:
+    """Line through the centroids of six 10 mm slabs of the shaft, 80-140 mm below the head centre."""
+    name = f"femoral_shaft_axis_{side}"
+    depth = (head - femur.points) @ SUPERIOR
+    centres = []
+    for top in np.arange(80.0, 140.0, 10.0):
+        slab = (depth >= top) & (depth < top + 10.0)
+        if slab.sum() < 20 or femur.at_edge[slab].any():
+            break
+        centres.append(femur.points[slab].mean(axis=0))
+    if len(centres) < 6:
+        out.missing(name, "the femoral shaft 80-140 mm below the head centre is outside the field of view")
+        return
+    centres = np.array(centres)
+    direction = np.linalg.svd(centres - centres.mean(axis=0))[2][0]
+    direction = direction if direction @ SUPERIOR > 0 else -direction
+    out.found(name, centres.mean(axis=0), "line through the centroids of six shaft slabs", 1.0,
+              direction=direction, length_mm=10.0 * len(centres))
+
+
+def _trochanters(femur: Surface, head: np.ndarray, side: str, out: _Builder) -> None:
+    lateral = -medial_of(side)
+    offset = femur.points - head
+    greater = offset @ lateral > 30.0
+    _extreme(out, f"greater_trochanter_{side}", femur, greater, SUPERIOR,
+             "most superior point lateral to the head centre by > 30 mm")
+    height = offset @ SUPERIOR
+    band = (height < -30.0) & (height > -75.0)
+    if femur.at_edge[height < -60.0].any() or not np.any(height < -75.0):
+        out.missing(f"lesser_trochanter_{side}", "the femur is cut by the field of view above the lesser trochanter")
+        return
+    _extreme(out, f"lesser_trochanter_{side}", femur, band, unit(medial_of(side) - ANTERIOR),
+             "most posteromedial point 30-75 mm below the head centre")
+
+
+def _extreme(out: _Builder, name: str, surface: Surface, where: np.ndarray, direction: np.ndarray, method: str,
+             **extras: object) -> np.ndarray | None:
+    """The tip of ``surface`` within ``where`` along ``direction``; missing if that tip is a field-of-view cut."""
+    if not where.any():
+        out.missing(name, "no bone surface where this landmark is searched (outside the field of view)")
+        return None
+    tip, touches_edge = extreme_patch(surface.points[where], surface.at_edge[where], direction)
+    if touches_edge:
+        out.missing(name, "the bone continues beyond the field of view where this landmark lies")
+        return None
+    out.found(name, tip, method, 1.0, **extras)
+    return tip
+
+
+def extreme_patch(points: np.ndarray, at_edge: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Centroid of the surface within PATCH_DEPTH_MM of its farthest point along ``direction`` (a single
+    vertex would slide along flat bone; the patch centroid does not), and whether the patch touches a cut."""
+    height = points @ direction
+    patch = height > height.max() - PATCH_DEPTH_MM
+    return points[patch].mean(axis=0), bool(at_edge[patch].any())
+
+
+def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, side: str, out: _Builder) -> None:
+    name = f"acetabulum_center_{side}"
+    if hip is None:
+        out.missing(name, f"hip_{side} is not in the segmentation")
+        return
+    points = hip.real()
+    fit = fit_sphere_trimmed(points, head, reach_mm=head_radius + 8.0)
+    if fit is None or not head_radius - 1.0 <= fit[1] <= head_radius + 8.0:
+        out.missing(name, f"no spherical acetabular surface found on hip_{side} around the femoral head")
+        return
+    centre, radius, residual, count = fit
+    cup = points[np.abs(np.linalg.norm(points - centre, axis=1) - radius) < 1.0]
+    opening = unit(centre - cup.mean(axis=0))  # from the cap's centroid out through the opening
+    out.found(name, centre, "sphere fit of the acetabular surface around the femoral head", 1.0 - residual / 2.0,
+              radius_mm=radius, fit_rms_mm=residual, points=count, rim_normal=opening)
+
+
+# ---------------------------------------------------------------- pelvis (APP)
+def _pelvic_plane(surfaces: Mapping[str, Surface], out: _Builder) -> None:
+    names = ["ASIS_left", "ASIS_right", "pubic_tubercle_left", "pubic_tubercle_right"]
+    hips = {side: surfaces.get(f"hip_{side}") for side in SIDES}
+    if any(surface is None for surface in hips.values()):
+        out.missing_all(names, "both hip bones are needed for the anterior pelvic plane")
+        return
+    anterior, superior = ANTERIOR, SUPERIOR
+    picks: dict[str, int] = {}
+    regions: dict[str, np.ndarray] = {}
+    for _ in range(12):
+        previous = dict(picks)
+        for side, hip in hips.items():
+            level = _acetabulum_level(out.result, hip, side) @ superior
+            height = hip.points @ superior - level
+            medial = hip.points @ medial_of(side)
+            regions[f"ASIS_{side}"] = height > 10.0
+            regions[f"pubic_tubercle_{side}"] = (height < -10.0) & (medial > np.median(medial))
+        for name, region in regions.items():
+            picks[name] = _argmax_where(hips[name.rsplit("_", 1)[1]].points, region, anterior)
+        position = {name: hips[name.rsplit("_", 1)[1]].points[index] for name, index in picks.items()}
+        frame = PelvicFrame.from_app(position["ASIS_left"], position["ASIS_right"],
+                                     position["pubic_tubercle_left"], position["pubic_tubercle_right"])
+        anterior, superior = frame.anterior, frame.superior
+        if picks == previous:
+            break
+    for name, region in regions.items():
+        hip = hips[name.rsplit("_", 1)[1]]
+        _extreme(out, name, hip, region, anterior, "most anterior point in the APP frame (iterated tangent plane)")
+    _acetabular_angles(out.result, frame)
+
+
+def _acetabulum_level(landmarks: LandmarkSet, hip: Surface, side: str) -> np.ndarray:
+    name = f"acetabulum_center_{side}"
+    return landmarks.position(name) if name in landmarks else hip.points.mean(axis=0)
+
+
+def _argmax_where(points: np.ndarray, where: np.ndarray, direction: np.ndarray) -> int:
+    if not where.any():
+        raise ValueError("empty search region")
+    return int(np.flatnonzero(where)[np.argmax(points[where] @ direction)])
+
+
+def _acetabular_angles(landmarks: LandmarkSet, frame: PelvicFrame) -> None:
+    """Native radiographic inclination/anteversion (Murray) of each acetabulum, relative to the APP."""
+    for side in SIDES:
+        landmark = landmarks.landmarks.get(f"acetabulum_center_{side}")
+        if landmark is not None and landmark.present:
+            angles = cup_orientation(np.asarray(landmark.extras["rim_normal"]), frame, side)
+            landmark.extras["inclination_deg"] = angles.inclination
+            landmark.extras["anteversion_deg"] = angles.anteversion
+
+
+# ---------------------------------------------------------------- knee and ankle
+def _widest_pair(surface: Surface, region: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """Medial and lateral tips of ``region``, the medio-lateral direction (kept horizontal) refined to join them."""
+    points, edge = surface.points[region], surface.at_edge[region]
+    direction = medial_of(side)
+    for _ in range(8):
+        medial, _ = extreme_patch(points, edge, direction)
+        lateral, _ = extreme_patch(points, edge, -direction)
+        across = medial - lateral
+        new_direction = unit(across - (across @ SUPERIOR) * SUPERIOR)
+        if new_direction @ direction > 1.0 - 1e-6:
+            break
+        direction = new_direction
+    return medial, lateral
+
+
+def _end_region(surface: Surface, depth_mm: float, distal: bool) -> np.ndarray | None:
+    """Mask of the ``depth_mm`` at the bone's distal (or proximal) end; None when a field-of-view cut is there."""
+    height = surface.points @ SUPERIOR
+    end = height.min() if distal else height.max()
+    region = (height < end + depth_mm) if distal else (height > end - depth_mm)
+    return None if surface.at_edge[region].any() else region
+
+
+def _knee(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
+    femur, tibia = surfaces.get(f"femur_{side}"), surfaces.get(f"tibia_{side}")
+    femoral = [f"femur_knee_center_{side}", f"medial_epicondyle_{side}", f"lateral_epicondyle_{side}"]
+    region = None if femur is None else _end_region(femur, 45.0, distal=True)
+    if region is None:
+        out.missing_all(femoral, f"the distal femur_{side} is outside the field of view")
+    else:
+        pair = np.array(_widest_pair(femur, region, side))
+        method = "extreme points along the epicondylar axis (distal 45 mm of the femur)"
+        out.found(f"medial_epicondyle_{side}", pair[0], method, 1.0)
+        out.found(f"lateral_epicondyle_{side}", pair[1], method, 1.0)
+        out.found(f"femur_knee_center_{side}", pair.mean(axis=0), "midpoint of the epicondyles", 1.0,
+                  epicondylar_width_mm=float(np.linalg.norm(pair[0] - pair[1])))
+    tibial = [f"tibial_plateau_center_{side}", f"tibial_plateau_medial_{side}", f"tibial_plateau_lateral_{side}"]
+    region = None if tibia is None else _end_region(tibia, 15.0, distal=False)
+    if region is None:
+        out.missing_all(tibial, f"the proximal tibia_{side} is outside the field of view")
+        return
+    pair = np.array(_widest_pair(tibia, region, side))
+    method = "extreme medial/lateral points of the proximal 15 mm of the tibia"
+    out.found(f"tibial_plateau_medial_{side}", pair[0], method, 1.0)
+    out.found(f"tibial_plateau_lateral_{side}", pair[1], method, 1.0)
+    out.found(f"tibial_plateau_center_{side}", pair.mean(axis=0), "midpoint of the plateau edges", 1.0,
+              plateau_width_mm=float(np.linalg.norm(pair[0] - pair[1])))
+
+
+def _ankle(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
+    tibia, fibula = surfaces.get(f"tibia_{side}"), surfaces.get(f"fibula_{side}")
+    names = [f"medial_malleolus_{side}", f"lateral_malleolus_{side}", f"ankle_center_{side}"]
+    tibial_end = None if tibia is None else _end_region(tibia, 30.0, distal=True)
+    if tibial_end is None:
+        out.missing_all(names, f"the distal tibia_{side} is outside the field of view")
+        return
+    medial = _extreme(out, names[0], tibia, tibial_end, medial_of(side), "most medial point of the distal 30 mm of the tibia")
+    fibular_end = None if fibula is None else _end_region(fibula, 30.0, distal=True)
+    if fibular_end is None:
+        out.missing_all(names[1:], f"the distal fibula_{side} is not in the segmentation or outside the field of view")
+        return
+    lateral = _extreme(out, names[1], fibula, fibular_end, -medial_of(side), "most lateral point of the distal 30 mm of the fibula")
+    if medial is None or lateral is None:
+        out.missing(names[2], "a malleolus is missing")
+        return
+    out.found(names[2], (medial + lateral) / 2.0, "midpoint of the malleoli", 1.0,
+              intermalleolar_width_mm=float(np.linalg.norm(medial - lateral)))

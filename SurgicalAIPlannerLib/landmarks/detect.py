@@ -1,0 +1,58 @@
+"""Landmark detection from a CT and its bone label map (geometric: surfaces of the labelled bones).
+
+``detect_landmarks(ct, labels, names)`` is the entry point the planning code calls. Label names follow the
+segmentation label table (hip_left, femur_right, vertebrae_L3, ...); any numbering works as long as
+``names`` maps each value to its name (TotalSegmentator's own table does).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from ..imaging.volume import Volume
+from .definitions import compute_landmarks
+from .model import LandmarkSet
+from .surfaces import Surface, label_surface
+
+log = logging.getLogger(__name__)
+
+# Bones the definitions read; other labels (organs, ribs, ...) are ignored.
+USED_BONES = tuple(f"{bone}_{side}" for bone in ("hip", "femur", "tibia", "fibula") for side in ("left", "right"))
+
+
+def bone_surfaces(labels: Volume, names: dict[int, str], wanted: tuple[str, ...] = USED_BONES) -> dict[str, Surface]:
+    """{bone name: sub-voxel surface (RAS mm)} of each wanted bone present in ``labels``."""
+    surfaces = {}
+    for value, name in names.items():
+        if name in wanted:
+            surface = label_surface(labels, value)
+            if surface is not None:
+                surfaces[name] = surface
+    return surfaces
+
+
+def detect_landmarks(ct: Volume, labels: Volume, names: dict[int, str],
+                     progress: Callable[[str], None] | None = None) -> LandmarkSet:
+    """Hip, pelvis, knee and ankle landmarks (RAS mm) with confidence and method; missing ones say why.
+
+    ``ct`` must share the label map's grid (it is checked). The positions come from the bone surfaces of
+    ``labels``; the CT is not used for positions yet (see docs/landmarks.md).
+    """
+    _check_same_grid(ct, labels)
+    report = progress or log.info
+    report("extracting bone surfaces")
+    surfaces = bone_surfaces(labels, names)
+    landmarks = compute_landmarks(surfaces, "label surface: ", report)
+    present = sum(1 for landmark in landmarks if landmark.present)
+    report(f"{present} of {len(landmarks.landmarks)} landmarks found")
+    return landmarks
+
+
+def _check_same_grid(ct: Volume, labels: Volume) -> None:
+    if ct.array.shape != labels.array.shape or not np.allclose(ct.ijk_to_ras(), labels.ijk_to_ras(), atol=1e-3):
+        where = f" ({labels.source})" if labels.source else ""
+        raise ValueError(f"the label map{where} does not share the CT's voxel grid: "
+                         f"CT {ct.shape_ijk} voxels, labels {labels.shape_ijk}; resample the labels onto the CT first")

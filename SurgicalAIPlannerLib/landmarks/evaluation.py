@@ -1,0 +1,46 @@
+"""Detected landmarks against reference landmarks: per-landmark distance (mm) and, for axes, angle (degrees)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import LandmarkSet
+
+# Landmarks that are axes: a point on the line plus extras["direction"]; their point is not anatomical.
+AXIS_PREFIXES = ("femoral_neck_axis_", "femoral_shaft_axis_")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    status: str  # "both", "both missing", "missed" (truth present), "invented" (truth missing)
+    error_mm: float | None = None
+    angle_deg: float | None = None
+
+
+def compare(detected: LandmarkSet, reference: LandmarkSet) -> list[Comparison]:
+    """One entry per landmark named in either set. For axes, ``error_mm`` is the distance from the reference
+    point to the detected line."""
+    rows = []
+    for name in sorted(set(detected.landmarks) | set(reference.landmarks)):
+        found, truth = name in detected, name in reference
+        if not found or not truth:
+            status = "both missing" if not found and not truth else ("missed" if truth else "invented")
+            rows.append(Comparison(name, status))
+            continue
+        rows.append(_measured(name, detected, reference))
+    return rows
+
+
+def _measured(name: str, detected: LandmarkSet, reference: LandmarkSet) -> Comparison:
+    point, true_point = detected.position(name), reference.position(name)
+    if not name.startswith(AXIS_PREFIXES):
+        return Comparison(name, "both", float(np.linalg.norm(point - true_point)))
+    direction = np.asarray(detected.landmarks[name].extras["direction"], dtype=float)
+    true_direction = np.asarray(reference.landmarks[name].extras["direction"], dtype=float)
+    offset = true_point - point
+    distance = float(np.linalg.norm(offset - (offset @ direction) * direction))
+    angle = float(np.degrees(np.arccos(np.clip(abs(direction @ true_direction), -1.0, 1.0))))
+    return Comparison(name, "both", distance, angle)
