@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "SurgicalAIPlannerLib.demo",
     "SurgicalAIPlannerLib.planning.commands",
     "SurgicalAIPlannerLib.web.commands",
+    "SurgicalAIPlannerLib.landmarks.commands",
 )
 
 
