@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "SurgicalAIPlannerLib.imaging.commands",
     "SurgicalAIPlannerLib.demo",
     "SurgicalAIPlannerLib.planning.commands",
+    "SurgicalAIPlannerLib.segmentation.commands",
     "SurgicalAIPlannerLib.web.commands",
     "SurgicalAIPlannerLib.landmarks.commands",
 )

@@ -20,8 +20,12 @@ def labelmap_to_segmentation(
     node_name: str = "Segmentation",
     colors: Mapping[int, tuple[float, float, float]] | None = None,
     build_surfaces: bool = True,
+    terminologies: Mapping[int, str] | None = None,
 ):
     """Import the labels listed in ``names`` as segments; values not listed are left out.
+
+    ``terminologies`` gives a segment its standard meaning (Slicer terminology string, e.g. SNOMED CT
+    coded) by label value.
 
     Segment names are the label names (e.g. ``hip_left``); find a segment's ID with
     ``segmentation.GetSegmentation().GetSegmentIdBySegmentName(name)``.
@@ -40,6 +44,7 @@ def labelmap_to_segmentation(
     if not logic.ImportLabelmapToSegmentationNode(labelmap_node, segmentation):
         raise RuntimeError(f"Slicer could not import the label map into segmentation {node_name!r}")
     _name_segments_by_label(segmentation, wanted)
+    _describe_segments(segmentation, terminologies or {}, colors or {})
     scene.RemoveNode(labelmap_node)
     scene.RemoveNode(color_node)
     if build_surfaces:
@@ -65,6 +70,17 @@ def _name_segments_by_label(segmentation, names: Mapping[int, str]) -> None:
     for segment_id in inner.GetSegmentIDs():
         segment = inner.GetSegment(segment_id)
         segment.SetName(names.get(segment.GetLabelValue(), segment.GetName()))
+
+
+def _describe_segments(segmentation, terminologies: Mapping[int, str], colors: Mapping[int, tuple[float, float, float]]) -> None:
+    inner = segmentation.GetSegmentation()
+    for segment_id in inner.GetSegmentIDs():
+        segment = inner.GetSegment(segment_id)
+        value = segment.GetLabelValue()
+        if value in terminologies:
+            segment.SetTerminology(terminologies[value])
+        if value in colors:
+            segment.SetColor(*colors[value])
 
 
 def segment_mask(segmentation, segment_id: str) -> np.ndarray:

@@ -91,3 +91,26 @@ def _analytic_hip_landmarks(native_lld_mm: float = 0.0, shaft_in_view: bool = Fa
 def analytic_hip_landmarks():
     """Builder of analytic (known-answer) hip landmark sets; see ``_analytic_hip_landmarks``."""
     return _analytic_hip_landmarks
+
+
+@pytest.fixture(scope="session")
+def tiny_bone_bundle(tmp_path_factory) -> Path:
+    """A real MONAI bundle (small untrained U-Net, seeded) written by the project's own bundle writer.
+
+    For testing the bundle format and the inference plumbing, not segmentation quality.
+    """
+    import torch
+
+    from SurgicalAIPlannerLib.segmentation.bundle import save_bundle
+    from SurgicalAIPlannerLib.segmentation.labels import BONES, label_table
+    from SurgicalAIPlannerLib.segmentation.network import build_network
+
+    torch.manual_seed(0)
+    network_def = {"_target_": "monai.networks.nets.UNet", "spatial_dims": 3, "in_channels": 1,
+                   "out_channels": len(BONES) + 1, "channels": [4, 8], "strides": [2], "num_res_units": 0}
+    manifest = {"name": "tiny", "version": "0.0.1", "labels": label_table(), "spacing_mm": [6.0, 6.0, 6.0],
+                "window_hu": [-1000.0, 1500.0], "patch_size": [16, 16, 16],
+                "sliding_window": {"overlap": 0.25, "mode": "gaussian", "batch": 2}, "measured_dice": None}
+    folder = tmp_path_factory.mktemp("models") / "tiny"
+    return save_bundle(folder, build_network(network_def), network_def, manifest, {"version": "0.0.1"},
+                       {"roi_size": [16, 16, 16]})

@@ -1,0 +1,46 @@
+"""The classical fallback on the real sample CT, scored against TotalSegmentator's output (not manual truth)."""
+
+import numpy as np
+import pytest
+
+from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
+from SurgicalAIPlannerLib.imaging.label_table import read_label_table
+from SurgicalAIPlannerLib.segmentation.engine import segment
+from SurgicalAIPlannerLib.segmentation.evaluation import dice_per_bone
+from SurgicalAIPlannerLib.segmentation.labels import BY_NAME
+from SurgicalAIPlannerLib.segmentation.totalseg import to_project_labels
+
+# Floors a little under what the fallback measured (docs/benchmarks.md), to catch regressions.
+FLOORS = {"hip_left": 0.75, "hip_right": 0.75, "femur_left": 0.6, "femur_right": 0.6, "vertebrae_L3": 0.6}
+
+
+@pytest.fixture(scope="module")
+def classical_result(sample_ct_file):
+    return segment(load_ct(sample_ct_file), "classical", progress=lambda *_: None)
+
+
+@pytest.fixture(scope="module")
+def reference(sample_labels_file, sample_label_table):
+    labels = load_labelmap(sample_labels_file)
+    return labels, to_project_labels(labels.array.astype(np.int64), sample_label_table)
+
+
+def test_dice_against_the_totalsegmentator_reference(classical_result, reference):
+    scores = dice_per_bone(classical_result.labels.array, reference[1])
+    low = {name: round(scores[name], 3) for name, floor in FLOORS.items() if scores[name] < floor}
+    assert not low, f"classical Dice below the floor: {low} (all: {scores})"
+
+
+def test_left_bones_lie_on_the_patients_left(classical_result):
+    labels = classical_result.labels
+    for name in ("hip_left", "femur_left", "hip_right", "femur_right"):
+        centroid_x = labels.ras_of_index(np.argwhere(labels.array == BY_NAME[name].value)[:, ::-1])[:, 0].mean()
+        assert (centroid_x < 0) == name.endswith("_left"), f"{name} centroid at RAS x = {centroid_x:.1f} mm"
+
+
+def test_reference_mapping_keeps_totalsegmentator_voxels(reference, sample_label_table):
+    original, mapped = reference[0].array, reference[1]
+    by_name = {name: value for value, name in sample_label_table.items()}
+    assert np.count_nonzero(mapped == BY_NAME["hip_left"].value) == np.count_nonzero(original == by_name["hip_left"])
+    sacrum_and_s1 = np.isin(original, [by_name["sacrum"], by_name["vertebrae_S1"]])
+    assert np.array_equal(mapped == BY_NAME["sacrum"].value, sacrum_and_s1)
