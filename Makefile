@@ -3,7 +3,7 @@ PYTHON := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 SAMPLE_CT := Resources/SampleData/example_ct.nii.gz
 
-.PHONY: setup demo test bench bench-interactive clean
+.PHONY: setup demo test bench bench-interactive bench-seg clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -14,10 +14,13 @@ demo: setup
 test: setup
 	$(PYTHON) -m pytest -q Testing/Python
 
-bench: setup bench-interactive
+bench: setup bench-interactive bench-seg
 
 bench-interactive: setup
 	$(PYTHON) Testing/Benchmarks/bench_interactive.py
+
+bench-seg: setup
+	$(PYTHON) Testing/Benchmarks/bench_segmentation.py
 
 clean:
 	rm -rf output .pytest_cache
