@@ -69,7 +69,7 @@ def auto_plan(anatomy: HipAnatomy, catalog: ImplantCatalog, request: PlanningReq
     axis = cup_axis(orientation, anatomy.pelvis, anatomy.side)
     cup_center = anatomy.native_cor.copy()
     decisions.append(Decision("cup_center", _format_point(anatomy, cup_center),
-                              "native centre of rotation (acetabulum centre landmark), so the joint centre is not shifted"))
+                              f"native centre of rotation ({anatomy.cor_source}), so the joint centre is not shifted"))
     liner = _choose_liner(cup, request, decisions)
     heads = [head for head in catalog.heads.values() if head.diameter_mm == liner]
     if not heads:

@@ -36,6 +36,7 @@ class HipAnatomy:
     leg_reference: dict[str, np.ndarray]  # side -> femoral point whose height gives leg length
     leg_reference_name: str
     notes: tuple[str, ...]
+    cor_source: str = "acetabulum sphere fit"
 
     def leg_length_index(self, side: Side) -> float:
         """How far (mm) the femoral reference lies below the ASIS line, along the pelvic superior axis."""
@@ -74,10 +75,11 @@ def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy
                                   _required(landmarks, "pubic_tubercle_left"), _required(landmarks, "pubic_tubercle_right"))
     femur = _femoral_frame(landmarks, side, pelvis, notes)
     cor_name = f"acetabulum_center_{side}"
+    cor_source = "acetabulum sphere fit"
     if cor_name in landmarks:
         native_cor = landmarks.position(cor_name)
     else:
-        native_cor = femur.head_center
+        native_cor, cor_source = femur.head_center, "femoral head centre"
         notes.append(f"{cor_name} missing: the femoral head centre is taken as the native centre of rotation")
     radius = _extra_float(landmarks, cor_name, "radius_mm", "acetabulum_radius_mm")
     if radius is None:
@@ -85,7 +87,7 @@ def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy
         notes.append(f"acetabular radius not measured: head radius + {JOINT_SPACE_MM:g} mm joint space = {radius:.1f} mm")
     reference_name, references = _leg_references(landmarks, notes)
     lesser = landmarks.position(f"lesser_trochanter_{side}") if f"lesser_trochanter_{side}" in landmarks else None
-    return HipAnatomy(side, pelvis, femur, native_cor, radius, lesser, references, reference_name, tuple(notes))
+    return HipAnatomy(side, pelvis, femur, native_cor, radius, lesser, references, reference_name, tuple(notes), cor_source)
 
 
 def _femoral_frame(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, notes: list[str]) -> FemoralFrame:
