@@ -3,7 +3,7 @@ PYTHON := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 SAMPLE_CT := Resources/SampleData/example_ct.nii.gz
 
-.PHONY: setup demo test bench bench-interactive bench-seg clean
+.PHONY: setup demo test bench bench-interactive bench-seg bench-landmarks clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -14,13 +14,16 @@ demo: setup
 test: setup
 	$(PYTHON) -m pytest -q Testing/Python
 
-bench: setup bench-interactive bench-seg
+bench: setup bench-interactive bench-seg bench-landmarks
 
 bench-interactive: setup
 	$(PYTHON) Testing/Benchmarks/bench_interactive.py
 
 bench-seg: setup
 	$(PYTHON) Testing/Benchmarks/bench_segmentation.py
+
+bench-landmarks: setup
+	$(PYTHON) Testing/Benchmarks/bench_landmarks.py
 
 clean:
 	rm -rf output .pytest_cache

@@ -1,0 +1,100 @@
+"""Landmark detection error (mm) on phantoms of every STAPLE dataset (1 mm and 3 mm) and on the real sample CT.
+
+Phantoms: detection on the phantom CT + its label map against the same definitions applied to the posed
+meshes (exact truth for those definitions). Real CT: detection with TotalSegmentator v1 labels against the
+landmarks derived from the v2 reference labels: this measures how much the landmarks move when the
+segmentation changes, not accuracy against manual truth (none exists for this CT).
+Prints a table per spacing and ends with one line of JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
+from SurgicalAIPlannerLib.imaging.label_table import read_label_table
+from SurgicalAIPlannerLib.landmarks.detect import detect_landmarks
+from SurgicalAIPlannerLib.landmarks.evaluation import compare
+from SurgicalAIPlannerLib.phantoms import PhantomSpec, available_datasets, build_phantom, load_staple_dataset
+from SurgicalAIPlannerLib.phantoms.truth import true_landmarks
+from SurgicalAIPlannerLib.resources import sample_ct_path, sample_label_table_path, sample_reference_labels_path
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "totalseg-example-ct"
+REGIONS = ("hip", "knee", "ankle")
+SPACINGS = (1.0, 3.0)
+
+
+def kind(name: str) -> str:
+    return name.rsplit("_", 1)[0]
+
+
+def phantom_errors(spacing: float) -> tuple[dict[str, list[float]], dict[str, int]]:
+    errors: dict[str, list[float]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    for dataset in available_datasets():
+        meshes = load_staple_dataset(dataset, include_foot=True)
+        for index, region in enumerate(REGIONS):
+            started = time.time()
+            spec = PhantomSpec(dataset, spacing=spacing, region=region, seed=100 + index, frame="LPS")
+            try:
+                phantom = build_phantom(spec, meshes, progress=lambda message: None)
+            except ValueError as error:
+                print(f"  {dataset} {region}: skipped ({error})", flush=True)
+                continue
+            detected = detect_landmarks(phantom.ct, phantom.labels, phantom.names, progress=lambda message: None)
+            rows = compare(detected, true_landmarks(phantom))
+            for row in rows:
+                if row.status == "both":
+                    errors[kind(row.name)].append(row.error_mm)
+                    if row.angle_deg is not None:
+                        errors[kind(row.name) + " (angle deg)"].append(row.angle_deg)
+                counts[row.status] += 1
+            found = sum(row.status == "both" for row in rows)
+            print(f"  {dataset} {region} {spacing:g} mm: {phantom.ct.shape_ijk} voxels, {found} landmarks compared, "
+                  f"{time.time() - started:.0f} s", flush=True)
+    return errors, counts
+
+
+def real_ct_errors() -> dict[str, float]:
+    ct = load_ct(sample_ct_path())
+    reference = detect_landmarks(ct, load_labelmap(sample_reference_labels_path()), read_label_table(sample_label_table_path()),
+                                 progress=lambda message: None)
+    other = detect_landmarks(ct, load_labelmap(SHARED / "example_seg_v1_commit5de6e4d.nii.gz"),
+                             read_label_table(SHARED / "labels_totalsegmentator_v1_total.csv"), progress=lambda message: None)
+    return {row.name: round(row.error_mm, 2) for row in compare(other, reference) if row.status == "both"}
+
+
+def summarise(errors: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    return {name: {"n": len(values), "mean": round(float(np.mean(values)), 2), "median": round(float(np.median(values)), 2),
+                   "max": round(float(np.max(values)), 2)} for name, values in sorted(errors.items())}
+
+
+def main() -> int:
+    figures: dict[str, object] = {}
+    for spacing in SPACINGS:
+        print(f"Phantoms at {spacing:g} mm (all STAPLE datasets; regions {', '.join(REGIONS)})", flush=True)
+        errors, counts = phantom_errors(spacing)
+        table = summarise(errors)
+        print(f"{'landmark':32s} {'n':>3s} {'mean':>6s} {'median':>6s} {'max':>6s}  (mm; angles in degrees)")
+        for name, row in table.items():
+            print(f"{name:32s} {row['n']:3d} {row['mean']:6.2f} {row['median']:6.2f} {row['max']:6.2f}")
+        print(f"status counts: {dict(counts)}")
+        figures[f"phantom_{spacing:g}mm"] = table
+        figures[f"phantom_{spacing:g}mm_status"] = dict(counts)
+    print("Real CT: TotalSegmentator v1 labels vs landmarks from the v2 reference labels (segmentation dependence)")
+    real = real_ct_errors()
+    for name, error in real.items():
+        print(f"{name:32s} {error:6.2f} mm")
+    figures["real_ct_v1_vs_v2_reference"] = real
+    print(json.dumps({"bench": "landmarks", **figures}, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
