@@ -106,16 +106,22 @@ def _femoral_frame(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, note
     shaft_direction = _extra_vector(landmarks, shaft_name, "direction")
     if shaft_name in landmarks and shaft_direction is not None:
         return FemoralFrame(side, head, head_radius, neck, landmarks.position(shaft_name), shaft_direction, "shaft axis landmark")
-    # No shaft in view: the pelvic longitudinal axis, through the neck axis' crossing with the trochanters'
-    # midline, stands in; the femur is then taken as in neutral standing position.
-    trochanters = [f"{kind}_trochanter_{side}" for kind in ("greater", "lesser")]
-    if not all(name in landmarks for name in trochanters):
-        raise AnatomyError(f"{shaft_name} is missing and so is a trochanter ({' and '.join(trochanters)} are needed "
-                           "to place a substitute shaft axis)")
-    midpoint = (landmarks.position(trochanters[0]) + landmarks.position(trochanters[1])) / 2.0
-    notes.append(f"{side} femoral shaft outside the field of view: the pelvic longitudinal axis through the midpoint "
-                 "of the greater and lesser trochanters is used as shaft axis (femur assumed in neutral position)")
-    return FemoralFrame(side, head, head_radius, neck, midpoint, pelvis.superior, "pelvic longitudinal axis (shaft not in view)")
+    # No shaft in view: the pelvic longitudinal axis stands in (femur taken as in neutral standing position),
+    # through the trochanters' midpoint, else through the neck axis' crossing of the greater trochanter's
+    # sagittal plane (the anatomical axis enters the femur just medial to the trochanter's tip).
+    greater, lesser = f"greater_trochanter_{side}", f"lesser_trochanter_{side}"
+    if greater in landmarks and lesser in landmarks:
+        point = (landmarks.position(greater) + landmarks.position(lesser)) / 2.0
+        through = "the midpoint of the greater and lesser trochanters"
+    elif greater in landmarks:
+        lateral = pelvis.lateral(side)
+        point = head + neck * ((landmarks.position(greater) - head) @ lateral) / (neck @ lateral)
+        through = "the neck axis where it crosses the greater trochanter's sagittal plane (lesser trochanter missing)"
+    else:
+        raise AnatomyError(f"{shaft_name} is missing and so is {greater}, needed to place a substitute shaft axis")
+    notes.append(f"{side} femoral shaft outside the field of view: the pelvic longitudinal axis through {through} "
+                 "is used as shaft axis (femur assumed in neutral position)")
+    return FemoralFrame(side, head, head_radius, neck, point, pelvis.superior, "pelvic longitudinal axis (shaft not in view)")
 
 
 def _leg_references(landmarks: LandmarkSet, notes: list[str]) -> tuple[str, dict[str, np.ndarray]]:

@@ -130,8 +130,14 @@ def test_missing_landmarks_are_named(analytic_hip_landmarks):
         hip_anatomy_from_landmarks(landmarks, "left")
     landmarks = analytic_hip_landmarks()
     del landmarks.landmarks["greater_trochanter_left"]
-    with pytest.raises(AnatomyError, match="femoral_shaft_axis_left is missing"):
+    with pytest.raises(AnatomyError, match="femoral_shaft_axis_left is missing and so is greater_trochanter_left"):
         hip_anatomy_from_landmarks(landmarks, "left")
+    landmarks = analytic_hip_landmarks()
+    del landmarks.landmarks["lesser_trochanter_left"]
+    femur = hip_anatomy_from_landmarks(landmarks, "left").femur
+    # The substitute axis passes through the neck axis at the greater trochanter's x (RAS -156 mm on the left).
+    assert femur.shaft_point[0] == pytest.approx(-156.0, abs=1e-9)
+    assert np.cross(femur.shaft_point - femur.head_center, femur.neck_direction) == pytest.approx(np.zeros(3), abs=1e-9)
     assert hip_anatomy_from_landmarks(analytic_hip_landmarks(shaft_in_view=True), "left").femur.shaft_source == "shaft axis landmark"
 
 
