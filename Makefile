@@ -3,7 +3,7 @@ PYTHON := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 SAMPLE_CT := Resources/SampleData/example_ct.nii.gz
 
-.PHONY: setup demo test bench bench-interactive bench-seg bench-landmarks clean
+.PHONY: setup demo test bench bench-interactive bench-seg bench-landmarks serve bench-web clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -14,7 +14,7 @@ demo: setup
 test: setup
 	$(PYTHON) -m pytest -q Testing/Python
 
-bench: setup bench-interactive bench-seg bench-landmarks
+bench: setup bench-interactive bench-seg bench-landmarks bench-web
 
 bench-interactive: setup
 	$(PYTHON) Testing/Benchmarks/bench_interactive.py
@@ -24,6 +24,12 @@ bench-seg: setup
 
 bench-landmarks: setup
 	$(PYTHON) Testing/Benchmarks/bench_landmarks.py
+
+serve: setup
+	$(PYTHON) -m SurgicalAIPlannerLib serve
+
+bench-web: setup
+	$(PYTHON) Testing/Benchmarks/bench_web.py
 
 clean:
 	rm -rf output .pytest_cache
