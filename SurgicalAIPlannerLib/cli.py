@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "SurgicalAIPlannerLib.planning.commands",
     "SurgicalAIPlannerLib.segmentation.commands",
     "SurgicalAIPlannerLib.web.commands",
+    "SurgicalAIPlannerLib.pacs.commands",
     "SurgicalAIPlannerLib.landmarks.commands",
 )
 
