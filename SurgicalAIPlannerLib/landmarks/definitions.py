@@ -77,7 +77,7 @@ def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None
         out.missing_all(femoral, f"no spherical femoral head found on femur_{side} (cut by the field of view?)")
         return
     centre, radius, residual, count = head
-    neck = _neck_axis(femur, centre, radius)
+    neck = _neck_axis(femur, centre, radius, side)
     extras = {"radius_mm": radius, "fit_rms_mm": residual, "points": count}
     if neck is not None:
         extras["neck_axis"] = neck[1]
@@ -85,8 +85,9 @@ def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None
     if neck is None:
         out.missing(f"femoral_neck_axis_{side}", "too little neck surface around the head")
     else:
-        out.found(f"femoral_neck_axis_{side}", neck[0], "centroid of the neck ring R+4..R+14 mm from the head centre",
-                  0.9, direction=neck[1])
+        # A ring partly cut by the field of view gives a less certain axis: confidence says so.
+        out.found(f"femoral_neck_axis_{side}", neck[0], "centroid of the neck ring just beyond the head, in a cone",
+                  0.9 * (1.0 - neck[2]), direction=neck[1], edge_fraction=neck[2])
     _shaft_axis(femur, centre, side, out)
     _trochanters(femur, centre, side, out)
     _acetabulum(surfaces.get(f"hip_{side}"), centre, radius, side, out)
@@ -107,13 +108,32 @@ def _femoral_head(femur: Surface, side: str):
     return fit
 
 
-def _neck_axis(femur: Surface, centre: np.ndarray, radius: float):
-    distance = np.linalg.norm(femur.points - centre, axis=1)
-    ring = (distance > radius + 4.0) & (distance < radius + 14.0)
-    if ring.sum() < 20 or femur.at_edge[ring].any():
-        return None
-    ring_centre = femur.points[ring].mean(axis=0)
-    return ring_centre, unit(centre - ring_centre)
+# The neck leaves the head laterally and distally (neck-shaft angle ~125-135 degrees); the search cone
+# starts there and is then re-centred on the measured neck, so it works in short fields of view too.
+NECK_SEARCH_HALF_ANGLE_DEG = (55.0, 35.0)
+NECK_RING_MM = (3.0, 11.0)  # beyond the head radius: the head-neck junction, before the trochanters
+NECK_MAX_EDGE_FRACTION = 0.35
+
+
+def _neck_axis(femur: Surface, centre: np.ndarray, radius: float, side: str):
+    """Centroid of the neck surface just beyond the head, within a cone around the neck direction.
+
+    Returns (ring centroid, unit axis towards the head, fraction of the ring on a field-of-view cut). Points on
+    the cut are left out; the axis is refused when the cut takes so much of the ring that the centroid is unreliable.
+    """
+    offset = femur.points - centre
+    distance = np.linalg.norm(offset, axis=1)
+    in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1])
+    direction = unit(-medial_of(side) - 0.8 * SUPERIOR)  # head -> neck, before measuring
+    for half_angle in NECK_SEARCH_HALF_ANGLE_DEG:
+        cosine = (offset @ direction) / np.maximum(distance, 1e-9)
+        ring = in_ring & (cosine > np.cos(np.radians(half_angle)))
+        if ring.sum() < 20 or femur.at_edge[ring].mean() > NECK_MAX_EDGE_FRACTION:
+            return None
+        edge_fraction = float(femur.at_edge[ring].mean())
+        ring_centre = femur.points[ring & ~femur.at_edge].mean(axis=0)
+        direction = unit(ring_centre - centre)
+    return ring_centre, -direction, edge_fraction
 
 
 def _shaft_axis(femur: Surface, head: np.ndarray, side: str, out: _Builder) -> None:

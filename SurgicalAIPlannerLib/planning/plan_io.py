@@ -25,7 +25,8 @@ from ..scene import SlicerContext, load_bundle, save_bundle
 from .autoplan import Decision
 from .hip_anatomy import hip_anatomy_from_landmarks
 from .request import ParsedRequest, PlanningRequest, Understanding
-from .sampling import CanalProfile, mask_from_segment
+from ..scene.segmentations import segment_mask
+from .sampling import CanalProfile
 from .tha_metrics import ThaImplants
 from .tha_session import ROLE_ATTRIBUTE, ROLES, ThaPlanSession
 
@@ -241,5 +242,5 @@ def _scene_bone_mask(context: SlicerContext, document: dict):
     for index in range(context.scene.GetNumberOfNodes()):
         node = context.scene.GetNthNode(index)
         if node.IsA("vtkMRMLSegmentationNode") and node.GetSegmentation().GetSegmentIdBySegmentName(segment):
-            return mask_from_segment(node, segment)
+            return segment_mask(node, segment)
     return None

@@ -8,10 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import slicer
 import vtk
 from scipy import ndimage
-from vtk.util import numpy_support
 
 from ..imaging.volume import Volume
 from .frames import FemoralFrame
@@ -53,26 +51,6 @@ def mask_of(labels: Volume, value: int) -> Volume:
     """Binary (uint8) mask of one label value, on the label map's grid."""
     return Volume(array=(labels.array == value).astype(np.uint8), spacing=labels.spacing, origin=labels.origin,
                   direction=labels.direction, frame=labels.frame, source=labels.source)
-
-
-def mask_from_segment(segmentation_node, segment_name: str) -> Volume:
-    """Binary mask (RAS frame) of a named segment of a segmentation node, with its internal grid's geometry."""
-    inner = segmentation_node.GetSegmentation()
-    segment_id = inner.GetSegmentIdBySegmentName(segment_name)
-    if not segment_id:
-        raise KeyError(f"segmentation {segmentation_node.GetName()!r} has no segment named {segment_name!r}")
-    image = slicer.vtkOrientedImageData()
-    if not slicer.vtkSlicerSegmentationsModuleLogic.GetSegmentBinaryLabelmapRepresentation(segmentation_node, segment_id, image):
-        raise KeyError(f"segment {segment_name!r} has no binary labelmap")
-    i, j, k = image.GetDimensions()
-    value = inner.GetSegment(segment_id).GetLabelValue()
-    array = numpy_support.vtk_to_numpy(image.GetPointData().GetScalars()).reshape(k, j, i) == value
-    matrix = vtk.vtkMatrix4x4()
-    image.GetImageToWorldMatrix(matrix)
-    ijk_to_ras = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
-    spacing = np.linalg.norm(ijk_to_ras[:3, :3], axis=0)
-    return Volume(array=array.astype(np.uint8), spacing=tuple(float(s) for s in spacing),
-                  origin=tuple(float(x) for x in ijk_to_ras[:3, 3]), direction=ijk_to_ras[:3, :3] / spacing, frame="RAS")
 
 
 @dataclass(frozen=True)

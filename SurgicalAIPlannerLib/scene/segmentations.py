@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import slicer
+import vtk
 from vtk.util import numpy_support
 
 from ..imaging.volume import Volume
@@ -83,22 +84,33 @@ def _describe_segments(segmentation, terminologies: Mapping[int, str], colors: M
             segment.SetColor(*colors[value])
 
 
-def segment_mask(segmentation, segment_id: str) -> np.ndarray:
-    """Binary mask (k, j, i) of one segment on the segmentation's internal labelmap grid."""
+def segment_mask(segmentation, segment_name: str) -> Volume:
+    """Binary mask (uint8, RAS frame) of the named segment, on the segmentation's internal labelmap grid."""
+    inner = segmentation.GetSegmentation()
+    segment_id = inner.GetSegmentIdBySegmentName(segment_name)
+    if not segment_id:
+        raise KeyError(f"segmentation {segmentation.GetName()!r} has no segment named {segment_name!r}")
     image = slicer.vtkOrientedImageData()
-    logic = slicer.vtkSlicerSegmentationsModuleLogic
-    if not logic.GetSegmentBinaryLabelmapRepresentation(segmentation, segment_id, image):
-        raise KeyError(f"segment {segment_id!r} has no binary labelmap in {segmentation.GetName()!r}")
+    if not slicer.vtkSlicerSegmentationsModuleLogic.GetSegmentBinaryLabelmapRepresentation(segmentation, segment_id, image):
+        raise KeyError(f"segment {segment_name!r} of {segmentation.GetName()!r} has no binary labelmap")
     i, j, k = image.GetDimensions()
     # Segments share labelmap layers, one label value each: keep only this segment's value.
-    value = segmentation.GetSegmentation().GetSegment(segment_id).GetLabelValue()
-    return numpy_support.vtk_to_numpy(image.GetPointData().GetScalars()).reshape(k, j, i) == value
+    value = inner.GetSegment(segment_id).GetLabelValue()
+    array = numpy_support.vtk_to_numpy(image.GetPointData().GetScalars()).reshape(k, j, i) == value
+    matrix = vtk.vtkMatrix4x4()
+    image.GetImageToWorldMatrix(matrix)
+    ijk_to_ras = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+    # The labelmap's extent need not start at index 0 (a loaded segmentation is cropped to its content).
+    first_voxel = ijk_to_ras @ np.array([*image.GetExtent()[::2], 1.0])
+    spacing = np.linalg.norm(ijk_to_ras[:3, :3], axis=0)
+    return Volume(array=array.astype(np.uint8), spacing=tuple(float(s) for s in spacing),
+                  origin=tuple(float(x) for x in first_voxel[:3]), direction=ijk_to_ras[:3, :3] / spacing, frame="RAS")
 
 
 def segment_voxel_counts(segmentation) -> dict[str, int]:
     """Voxels per segment name, read from the binary labelmap representation."""
     inner = segmentation.GetSegmentation()
     return {
-        inner.GetSegment(segment_id).GetName(): int(np.count_nonzero(segment_mask(segmentation, segment_id)))
-        for segment_id in inner.GetSegmentIDs()
+        name: int(np.count_nonzero(segment_mask(segmentation, name).array))
+        for name in (inner.GetSegment(segment_id).GetName() for segment_id in inner.GetSegmentIDs())
     }
