@@ -9,10 +9,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
 from .imaging import Volume, load_ct, load_labelmap
 from .imaging.label_table import read_label_table
+from .landmarks.model import Landmark, LandmarkSet
 from .resources import sample_ct_path, sample_label_table_path, sample_reference_labels_path
 from .scene import SlicerContext, get_slicer_context, labelmap_to_segmentation, save_bundle, volume_to_node
+
+Progress = Callable[[float, str], None]
+# Femoral canal widths are sampled at these heights (mm) along the shaft axis from its reference point.
+CANAL_HEIGHTS_MM = np.arange(-200.0, 40.0, 2.0)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +39,11 @@ class PlannerSession:
         self.ct_node = None
         self.segmentation_node = None
         self.labels: Volume | None = None
+        self.label_names: dict[int, str] = {}
+        self.segmentation_method = ""
+        self.landmarks: LandmarkSet | None = None
+        self.landmark_nodes = None
+        self.plan = None
 
     @property
     def scene(self):
@@ -46,11 +60,90 @@ class PlannerSession:
     def load_segmentation(self, path: Path | str, names: dict[int, str], node_name: str = "Bones"):
         """Load a label map file as a segmentation node with one named segment per listed label."""
         labels = load_labelmap(path)
-        self.labels = labels
-        self.segmentation_node = labelmap_to_segmentation(self.context, labels, names, node_name)
+        node = labelmap_to_segmentation(self.context, labels, names, node_name)
+        self._use_segmentation(labels, names, node, f"label map file {Path(path).resolve()}")
+        return node
+
+    def segment(self, model: str = "auto", device: str = "auto", progress: Progress | None = None):
+        """AI bone segmentation of the loaded CT (or the classical fallback); returns the segmentation node."""
+        from .segmentation.engine import segment
+        from .segmentation.scene import result_to_segmentation_node
+
+        result = segment(self._require_ct(), model, device, progress)
+        node = result_to_segmentation_node(self.context, result, "Bones")
+        names = {value: name for name, value in result.label_table.items()}
+        self._use_segmentation(result.labels, names, node, f"{result.method} on {result.device}")
+        return node
+
+    def _use_segmentation(self, labels: Volume, names: dict[int, str], node, method: str) -> None:
+        self.labels, self.label_names, self.segmentation_node, self.segmentation_method = labels, dict(names), node, method
+        self.landmarks = None  # landmarks belong to a segmentation: detect them again
         if self.ct_node is not None:
-            self.segmentation_node.SetReferenceImageGeometryParameterFromVolumeNode(self.ct_node)
-        return self.segmentation_node
+            node.SetReferenceImageGeometryParameterFromVolumeNode(self.ct_node)
+
+    def detect_landmarks(self, overrides: Iterable[Landmark] = (), progress: Callable[[str], None] | None = None
+                         ) -> LandmarkSet:
+        """Landmarks (RAS mm) from the CT and its bones, as draggable fiducial nodes; ``overrides`` replace by name."""
+        from .landmarks.detect import detect_landmarks
+        from .landmarks.mrml import LandmarkNodes
+
+        if self.labels is None:
+            raise RuntimeError("segment the bones (or load a segmentation) before detecting landmarks")
+        landmarks = detect_landmarks(self._require_ct(), self.labels, self.label_names, progress)
+        for landmark in overrides:
+            landmarks.add(landmark)
+        self.landmarks = landmarks
+        self.landmark_nodes = LandmarkNodes(self.scene, landmarks)
+        return landmarks
+
+    def propose_tha_plan(self, request, side: str | None = None, parser=None, catalog=None):
+        """Check the request against the case and propose a THA plan on live MRML nodes.
+
+        ``request`` is the written text (parsed with ``parser``, the deterministic one by default) or an
+        already parsed request; ``catalog`` an ImplantCatalog (default: the shipped catalogs). Returns the
+        ``ThaPlanSession`` (also kept as ``self.plan``); its ``parsed`` request says what was and was not
+        understood. Landmarks are detected first when they have not been.
+        """
+        from .implants.catalog import load_catalog
+        from .planning.frames import SIDES
+        from .planning.hip_anatomy import hip_anatomy_from_landmarks
+        from .planning.request import DeterministicParser, check_against_case
+        from .planning.sampling import mask_of, measure_canal_profile
+        from .planning.tha_session import ThaPlanSession
+
+        parsed = (parser or DeterministicParser()).parse(request) if isinstance(request, str) else request
+        catalog = catalog or load_catalog([])
+        if self.labels is None:
+            raise RuntimeError("segment the bones (or load a segmentation) before planning")
+        present = {self.label_names[v] for v in np.unique(self.labels.array).tolist() if v in self.label_names}
+        sides_present = tuple(s for s in SIDES if {f"hip_{s}", f"femur_{s}"} <= present)
+        request = check_against_case(parsed.request, procedure="tha", side=side, sides_in_image=sides_present,
+                                     image_description=self._require_ct().identity.series_description)
+        landmarks = self.landmarks or self.detect_landmarks()
+        anatomy = hip_anatomy_from_landmarks(landmarks, request.side)
+        canal = measure_canal_profile(self.ct, anatomy.femur, CANAL_HEIGHTS_MM)
+        hip_value = next(value for value, name in self.label_names.items() if name == f"hip_{request.side}")
+        if self.plan is not None:
+            self.plan.close()
+        self.plan = ThaPlanSession(self.context, anatomy, catalog, request, landmarks, parsed,
+                                   mask_of(self.labels, hip_value), canal)
+        self.plan.propose()
+        return self.plan
+
+    def save_plan(self, output_dir: Path | str, ct_source: str = "") -> dict[str, Path]:
+        """Plan JSON + scene bundle into ``output_dir`` (both written atomically)."""
+        from .planning.plan_io import save_plan
+
+        if self.plan is None:
+            raise RuntimeError("no plan to save: propose one first")
+        inputs = {"ct": ct_source or str(self.ct.source), "segmentation": self.segmentation_method,
+                  "bone_segment": f"hip_{self.plan.anatomy.side}"}
+        return save_plan(self.plan, output_dir, inputs, {"segmentation": self.segmentation_method})
+
+    def _require_ct(self) -> Volume:
+        if self.ct is None:
+            raise RuntimeError("load a CT first")
+        return self.ct
 
     def load_sample(self, bone_names: tuple[str, ...] = SAMPLE_BONES) -> None:
         """The bundled sample CT and its reference bone labels (TotalSegmentator output, not manual truth)."""

@@ -12,19 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..imaging import Volume
 from ..imaging.label_table import read_label_table
-from ..landmarks.model import LandmarkSet
+from ..landmarks.model import Landmark
 from ..resources import sample_label_table_path
 from .frames import SIDES
-from .hip_anatomy import hip_anatomy_from_landmarks
-from .plan_io import landmark_from_dict, save_plan
-from .request import DeterministicParser, RequestParser, check_against_case
+from .plan_io import landmark_from_dict
+from .request import DeterministicParser, RequestParser
 from .request_llm import OpenAICompatibleParser
-from .sampling import measure_canal_profile, mask_of
 
 PLAN_BONES = ("hip_left", "hip_right", "femur_left", "femur_right", "sacrum")
-CANAL_HEIGHTS_MM = np.arange(-200.0, 40.0, 2.0)  # along the shaft axis from its reference point
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,69 +49,36 @@ def request_parser(args: argparse.Namespace) -> RequestParser:
 
 def run_plan(args: argparse.Namespace) -> int:
     from ..implants.catalog import load_catalog
-    from ..landmarks.detect import detect_landmarks
     from ..session import PlannerSession
-    from .tha_session import ThaPlanSession
 
-    parsed = request_parser(args).parse(args.request)
+    parsed = request_parser(args).parse(args.request)  # a malformed request fails before any heavy work
+    catalog = load_catalog(args.catalog)  # and so does a bad catalog file
+    planner = PlannerSession()
+    planner.load_ct(args.ct)
+    if args.segmentation:
+        table = read_label_table(args.label_table or sample_label_table_path())
+        planner.load_segmentation(args.segmentation, {v: n for v, n in table.items() if n in PLAN_BONES}, "Bones")
+    else:
+        planner.segment()
+    planner.detect_landmarks(overrides=_landmark_overrides(args.landmarks))
+    session = planner.propose_tha_plan(parsed, args.side, catalog=catalog)
     print("Request, as understood:")
     for line in parsed.summary_lines():
         print(f"  {line}")
-    catalog = load_catalog(args.catalog)  # bad catalog files fail before any heavy work
-
-    planner = PlannerSession()
-    planner.load_ct(args.ct)
-    labels, names, segmentation_model = _bone_labels(planner, args)
-    sides_present = tuple(s for s in SIDES if {f"hip_{s}", f"femur_{s}"} <= set(names.values()) & _present(labels, names))
-    request = check_against_case(parsed.request, procedure=args.procedure, side=args.side, sides_in_image=sides_present,
-                                 image_description=planner.ct.identity.series_description)
-    side = request.side
-    landmarks = _landmarks(detect_landmarks(planner.ct, labels, names), args.landmarks)
-    anatomy = hip_anatomy_from_landmarks(landmarks, side)
-    canal = measure_canal_profile(planner.ct, anatomy.femur, CANAL_HEIGHTS_MM)
-    hip_value = next(value for value, name in names.items() if name == f"hip_{side}")
-    session = ThaPlanSession(planner.context, anatomy, catalog, request, landmarks, parsed, mask_of(labels, hip_value), canal)
-    session.propose()
-    inputs = {"ct": str(Path(args.ct).resolve()), "segmentation": segmentation_model["source"], "bone_segment": f"hip_{side}"}
-    paths = save_plan(session, args.output_dir, inputs, {"segmentation": segmentation_model["method"]})
+    paths = planner.save_plan(args.output_dir, str(Path(args.ct).resolve()))
     _print_summary(session, paths)
     return 0
 
 
-def _bone_labels(planner, args: argparse.Namespace) -> tuple[Volume, dict[int, str], dict[str, str]]:
-    """The bone label map (given file, else the segmentation engine) as a segmentation node; value -> name."""
-    if args.segmentation:
-        table = read_label_table(args.label_table or sample_label_table_path())
-        names = {value: name for value, name in table.items() if name in PLAN_BONES}
-        planner.load_segmentation(args.segmentation, names, "Bones")
-        return planner.labels, names, {"source": str(Path(args.segmentation).resolve()),
-                                       "method": "label map file given with --segmentation"}
-    from ..scene import labelmap_to_segmentation
-    from ..segmentation.engine import segment
-
-    result = segment(planner.ct)
-    names = {value: name for name, value in result.label_table.items() if name in PLAN_BONES}
-    planner.labels = result.labels
-    planner.segmentation_node = labelmap_to_segmentation(planner.context, result.labels, names, "Bones")
-    return result.labels, names, {"source": f"segment() on {args.ct}", "method": f"{result.method} on {result.device}"}
-
-
-def _present(labels: Volume, names: dict[int, str]) -> set[str]:
-    values = set(np.unique(labels.array).tolist())
-    return {name for value, name in names.items() if value in values}
-
-
-def _landmarks(detected: LandmarkSet, override_path: str | None) -> LandmarkSet:
+def _landmark_overrides(override_path: str | None) -> list[Landmark]:
+    """Landmarks from a JSON list (plan JSON format) that replace detected ones by name."""
     if not override_path:
-        return detected
+        return []
     path = Path(override_path)
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-        for entry in entries:
-            detected.add(landmark_from_dict(entry))
+        return [landmark_from_dict(entry) for entry in json.loads(path.read_text(encoding="utf-8"))]
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
         raise ValueError(f"{path}: not a landmark list ({error})") from None
-    return detected
 
 
 def _print_summary(session, paths: dict[str, Path]) -> None:
