@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "SurgicalAIPlannerLib.segmentation.commands",
     "SurgicalAIPlannerLib.web.commands",
     "SurgicalAIPlannerLib.pacs.commands",
+    "SurgicalAIPlannerLib.governance.commands",
     "SurgicalAIPlannerLib.landmarks.commands",
 )
 

@@ -8,13 +8,11 @@ it, and only then renames the folder into place. Any fault removes the temporary
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from ..governance.files import staged_folder
 from ..imaging import ImageLoadError, Volume, load_ct
 from .client import PacsClient, SeriesSummary
 from .remote import RemoteError, redact
@@ -39,9 +37,7 @@ def pull(client: PacsClient, study_uid: str, output: Path | str, series_uid: str
     if output.exists():
         raise FileExistsError(f"{output}: already exists; a pull writes a new folder and never overwrites")
     chosen = _choose_series(client, study_uid, series_uid)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))
-    try:
+    with staged_folder(output) as partial:
         total = sum(s.instance_count or 0 for s in chosen)
         counts: dict[str, int] = {}
         for series in chosen:
@@ -49,10 +45,6 @@ def pull(client: PacsClient, study_uid: str, output: Path | str, series_uid: str
             report = (lambda n, done=done: on_instance(done + n, total)) if on_instance else None
             counts[series.series_instance_uid] = _pull_series(client, study_uid, series, partial, report)
         volume = _load(client, partial, series_uid)
-        os.replace(partial, output)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     log.info("Pulled %d instance(s) of study %s into %s", sum(counts.values()), study_uid, output)
     return PullResult(output, counts, replace(volume, source=output))
 

@@ -36,6 +36,8 @@ SOURCE_PHI = {
     "InstitutionName": "Kantonsspital Testhausen",
     "OperatorsName": "Radiograph^Lea",
 }
+# Identifying values the source files already carry (not patient fields, still PS3.15 "remove").
+SOURCE_SITE_VALUES = ("Petersgraben", "PETCT2")
 STUDY_UID = generate_uid(entropy_srcs=["surgical-planner-tests", "example_ct_dicom", "study"])
 SERIES_UID = generate_uid(entropy_srcs=["surgical-planner-tests", "example_ct_dicom", "series"])
 
@@ -98,3 +100,26 @@ def fhir_server(tmp_path_factory) -> FhirServer:
     server = start_fhir_server(tmp_path_factory.mktemp("fhir"))
     yield server
     server.stop()
+
+
+def phi_values(source_folder: Path) -> set[str]:
+    """What must not appear in any de-identified output: the made-up identity (and each name part), the
+    site values, and every data UID of the source files (PS3.15 replaces them)."""
+    values = {v for v in SOURCE_PHI.values()} | set(SOURCE_SITE_VALUES)
+    values |= {part for v in SOURCE_PHI.values() for part in v.split("^") if len(part) > 3}
+    for path in source_folder.iterdir():
+        dataset = pydicom.dcmread(path, stop_before_pixels=True)
+        dataset.walk(lambda ds, element: values.add(str(element.value))
+                     if element.VR == "UI" and element.value and not str(element.value).startswith("1.2.840.10008.")
+                     else None)
+    return values
+
+
+def find_phi(paths: list[Path], values: set[str], text_of=lambda path: path.read_bytes()) -> list[str]:
+    """'file: value' for every value found in the bytes (or extracted text) of each file."""
+    hits = []
+    for path in paths:
+        content = text_of(path)
+        content = content if isinstance(content, bytes) else content.encode()
+        hits += [f"{path}: {value}" for value in sorted(values) if value.encode() in content]
+    return hits

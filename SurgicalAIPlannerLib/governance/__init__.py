@@ -1,0 +1,1 @@
+"""Governance: hash-chained audit trail, surgeon sign-off, PS3.15 de-identification, atomic outputs."""
