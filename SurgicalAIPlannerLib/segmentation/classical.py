@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from ..imaging.volume import Volume
+from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
 from .labels import BY_NAME
 from .postprocess import postprocess
 from .resample import labels_to_grid, to_canonical
@@ -34,7 +35,6 @@ BODY_HU = -400.0
 MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
 LATERAL_MM = 40.0
-VERTEBRA_PITCH_MM = 35.0
 
 
 def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Volume:
@@ -128,7 +128,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
         in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
         below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
         labels[bone & (sign * (x - midline) > 0) & (in_head | below_lateral)] = BY_NAME[f"femur_{side}"].value
-    _label_lumbar(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes, s1_top)
+    label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM)
     return labels
 
 
@@ -147,30 +147,9 @@ def _iliac_crest_z(bone: np.ndarray, axes, midline: float) -> float | None:
 
 def _l5_s1_disc(column: np.ndarray, axes, crest_z: float) -> float:
     """z (mm) of the L5/S1 disc, one disc below L4/L5, which lies at the iliac crests (Tuffier's line)."""
-    discs = [float(axes[2][d]) for d in _disc_slices(column)]
+    discs = [float(axes[2][d]) for d in disc_slices(column, SPACING_MM)]
     if not discs:
         return crest_z - VERTEBRA_PITCH_MM
     l4_l5 = min(discs, key=lambda z: abs(z - crest_z))
     below = [z for z in discs if 0.5 * VERTEBRA_PITCH_MM < l4_l5 - z < 1.6 * VERTEBRA_PITCH_MM]
     return max(below) if below else l4_l5 - VERTEBRA_PITCH_MM
-
-
-def _disc_slices(column: np.ndarray) -> list[int]:
-    """Slice indices of intervertebral discs: minima of the column's anterior (body) bone area."""
-    ys = np.nonzero(column)[1]
-    front = int(np.median(ys)) if len(ys) else 0
-    area = ndimage.gaussian_filter1d(column[:, front:, :].sum(axis=(1, 2)).astype(float), 1.0)
-    minima, _ = signal.find_peaks(-area, distance=int(0.6 * VERTEBRA_PITCH_MM / SPACING_MM))
-    return [int(m) for m in minima]
-
-
-def _label_lumbar(labels: np.ndarray, column: np.ndarray, axes, s1_top: float) -> None:
-    """L5, L4, ... L1 upwards from L5/S1, each from one disc minimum to the next (or one pitch)."""
-    discs = [axes[2][d] for d in _disc_slices(column) if axes[2][d] > s1_top + 0.5 * VERTEBRA_PITCH_MM]
-    bounds = [s1_top] + discs
-    z = axes[2][:, None, None]
-    for level in range(5, 0, -1):
-        index = 5 - level
-        low = bounds[index] if index < len(bounds) else bounds[-1] + (index - len(bounds) + 1) * VERTEBRA_PITCH_MM
-        high = bounds[index + 1] if index + 1 < len(bounds) else low + VERTEBRA_PITCH_MM
-        labels[column & (z > low) & (z <= high)] = BY_NAME[f"vertebrae_L{level}"].value

@@ -17,6 +17,7 @@ import torch
 from monai.inferers import sliding_window_inference
 
 from ..imaging.volume import Volume
+from .anatomy_rules import assign_sides_and_levels
 from .bundle import ModelBundle
 from .intensity import normalize_hu
 from .postprocess import postprocess
@@ -37,8 +38,12 @@ def run_bundle(ct: Volume, bundle: ModelBundle, device: torch.device, progress: 
         overlap=float(settings.get("overlap", 0.25)), batch=int(settings.get("batch", 2)),
         progress=lambda share, text: progress(0.05 + 0.8 * share, text),
     )
-    progress(0.88, "post-processing (largest component, holes, left/right check)")
     x_mm = canonical.origin[0] + np.arange(labels.shape[2]) * canonical.spacing[0]
+    if bundle.manifest.get("outputs") == "bone_types":
+        progress(0.86, "assigning sides (midline) and lumbar levels (discs) to the bone types")
+        z_mm = canonical.origin[2] + np.arange(labels.shape[0]) * canonical.spacing[2]
+        labels = assign_sides_and_levels(labels, x_mm, z_mm, canonical.spacing[2])
+    progress(0.88, "post-processing (largest component, holes, left/right check)")
     labels = postprocess(labels, x_mm)
     progress(0.95, "resampling labels back to the input grid")
     return labels_to_grid(replace(canonical, array=labels), ct)

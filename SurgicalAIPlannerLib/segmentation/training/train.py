@@ -21,6 +21,7 @@ import monai
 import numpy as np
 import torch
 
+from ..anatomy_rules import BONE_TYPES, type_lookup
 from ..bundle import save_bundle
 from ..intensity import normalize_hu
 from ..labels import BONES, label_table
@@ -45,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--subject-spacing", type=float, default=2.0, help="spacing the meshes are voxelized at, mm")
     parser.add_argument("--variants", type=int, default=3, help="lumbar-column variants per pelvis")
     parser.add_argument("--knee-fraction", type=float, default=0.2, help="share of samples from knee subjects")
+    parser.add_argument("--outputs", choices=("bone_types", "labels"), default="bone_types",
+                        help="bone_types: the network learns 7 bone types, sides and lumbar levels come from "
+                             "position rules (anatomy_rules.py); labels: it learns all 16 labels itself")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (leave cores to others)")
@@ -59,13 +63,21 @@ def choose_training_device() -> torch.device:
     return device
 
 
+def output_channels(args: argparse.Namespace) -> dict[str, int]:
+    """{class name: channel} the network is trained to output (channel 0 is background)."""
+    if args.outputs == "bone_types":
+        return {name: index for index, name in enumerate(BONE_TYPES, start=1)}
+    return label_table()
+
+
 def make_batch(subjects, knees, args, rng) -> tuple[torch.Tensor, torch.Tensor]:
+    lookup = type_lookup() if args.outputs == "bone_types" else np.arange(256, dtype=np.uint8)
     images, targets = [], []
     for _ in range(args.batch):
         pool = knees if knees and rng.random() < args.knee_fraction else subjects
         hu, labels = sample(pool[rng.integers(len(pool))], args.patch, args.spacing, rng)
         images.append(normalize_hu(hu, WINDOW_HU)[None])
-        targets.append(labels[None].astype(np.int64))
+        targets.append(lookup[labels][None].astype(np.int64))
     return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(targets))
 
 
@@ -82,8 +94,12 @@ def bundle_manifest(args: argparse.Namespace, iteration: int, subject_names: lis
     return {
         "name": args.bundle_dir.name,
         "version": f"0.1.{iteration}",
-        "description": "Small 3D U-Net for pelvis, lumbar spine and knee bones on CT, trained only on synthetic CTs.",
+        "description": "Small 3D U-Net for pelvis, lumbar spine and knee bones on CT, trained only on synthetic CTs. "
+                       "With outputs=bone_types it segments bone types; sides (midline) and lumbar levels (discs, "
+                       "counted up from the sacrum) are assigned by the position rules in anatomy_rules.py.",
         "labels": label_table(),
+        "outputs": args.outputs,
+        "output_classes": output_channels(args),
         "frame": "canonical RAS grid (i -> patient right, j -> anterior, k -> superior); labels *_left at RAS x < 0",
         "spacing_mm": [args.spacing] * 3,
         "window_hu": list(WINDOW_HU),
@@ -131,9 +147,9 @@ def bundle_metadata(args: argparse.Namespace, iteration: int) -> dict:
             "inputs": {"image": {"type": "image", "format": "hounsfield", "modality": "CT", "num_channels": 1,
                                  "spatial_shape": [args.patch] * 3, "dtype": "float32", "value_range": [-1, 1],
                                  "is_patch_data": True}},
-            "outputs": {"pred": {"type": "image", "format": "segmentation", "num_channels": len(BONES) + 1,
+            "outputs": {"pred": {"type": "image", "format": "segmentation", "num_channels": len(output_channels(args)) + 1,
                                  "spatial_shape": [args.patch] * 3, "dtype": "float32", "is_patch_data": True,
-                                 "channel_def": {"0": "background", **{str(b.value): b.name for b in BONES}}}},
+                                 "channel_def": {"0": "background", **{str(v): k for k, v in output_channels(args).items()}}}},
         },
     }
 
@@ -148,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     device = choose_training_device()
     subjects, knees = build_subjects(args.masks_dir, args.subject_spacing, args.variants, args.seed)
     names = [s.name for s in subjects + knees]
-    network_def = default_network_def(len(BONES) + 1)
+    network_def = default_network_def(len(output_channels(args)) + 1)
     network = build_network(network_def).to(device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=args.lr, weight_decay=1e-5)
     loss_function = monai.losses.DiceCELoss(to_onehot_y=True, softmax=True, include_background=False)

@@ -1,0 +1,46 @@
+"""Position rules: sides split at the midline (patient left = lower RAS x), lumbar levels counted upwards."""
+
+import numpy as np
+
+from SurgicalAIPlannerLib.segmentation.anatomy_rules import BONE_TYPES, assign_sides_and_levels, type_lookup
+from SurgicalAIPlannerLib.segmentation.labels import BY_NAME
+
+SPACING = 3.0
+X_MM = np.arange(60) * SPACING - 90.0  # x = 0 at index 30
+Z_MM = np.arange(110) * SPACING
+
+
+def _type(name: str) -> int:
+    return BONE_TYPES.index(name) + 1
+
+
+def _pelvis_and_column() -> np.ndarray:
+    types = np.zeros((110, 30, 60), np.uint8)
+    types[5:25, 5:25, 5:55] = _type("hip")  # one block across the midline, as at the pubic symphysis
+    types[20:30, 5:15, 26:34] = _type("sacrum")
+    for level in range(6):  # six 30 mm bodies with 6 mm discs above the sacrum: L5..L1, then T12
+        bottom = 32 + level * 12
+        types[bottom:bottom + 10, 5:15, 25:35] = _type("vertebra")
+    return types
+
+
+def test_paired_bones_split_at_the_midline():
+    labels = assign_sides_and_levels(_pelvis_and_column(), X_MM, Z_MM, SPACING)
+    left_x = X_MM[np.nonzero(labels == BY_NAME["hip_left"].value)[2]]
+    right_x = X_MM[np.nonzero(labels == BY_NAME["hip_right"].value)[2]]
+    assert left_x.max() < 0 <= right_x.min()
+
+
+def test_levels_count_upwards_from_the_sacrum_and_stop_at_l1():
+    labels = assign_sides_and_levels(_pelvis_and_column(), X_MM, Z_MM, SPACING)
+    for level in range(5, 0, -1):
+        slices = np.unique(np.nonzero(labels == BY_NAME[f"vertebrae_L{level}"].value)[0])
+        bottom = 32 + (5 - level) * 12
+        assert slices.min() == bottom and slices.max() == bottom + 9, f"L{level} on slices {slices}"
+    assert (labels[92:102] == 0).all(), "the sixth vertebra up (T12) must stay unlabelled"
+
+
+def test_type_lookup_maps_every_bone_to_its_type():
+    lookup = type_lookup()
+    assert lookup[BY_NAME["femur_left"].value] == lookup[BY_NAME["femur_right"].value] == _type("femur")
+    assert lookup[BY_NAME["vertebrae_L3"].value] == _type("vertebra") and lookup[0] == 0
