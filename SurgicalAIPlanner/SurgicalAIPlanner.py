@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 
+import qt
 import slicer
 from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode
 from slicer.parameterNodeWrapper import parameterNodeWrapper
@@ -33,6 +35,8 @@ _make_lib_importable()
 
 from SurgicalAIPlannerLib.scene import SlicerContext  # noqa: E402
 from SurgicalAIPlannerLib.session import PlannerSession  # noqa: E402
+from SurgicalAIPlannerLib.tasks import BackgroundTask  # noqa: E402
+
 
 
 class SurgicalAIPlanner(ScriptedLoadableModule):
@@ -57,19 +61,44 @@ class SurgicalAIPlannerParameterNode:
 
     inputVolume - the patient's CT.
     segmentation - the bone segmentation (reference or AI).
+    pacsUrl, pacsPatientId, pacsStudyDate - the last PACS search (credentials never stored here).
+    modelName, device - segmentation model and device choice.
+    procedure, side - what is planned.
+    cupId, headId, stemId, screwId, plateId - implant choices from the catalogs.
+    surgeonName - who signs; deidentify - strip identity from exports.
     """
 
     inputVolume: vtkMRMLScalarVolumeNode
     segmentation: vtkMRMLSegmentationNode
+    pacsUrl: str = ""
+    pacsPatientId: str = ""
+    pacsStudyDate: str = ""
+    modelName: str = "auto"
+    device: str = "auto"
+    procedure: str = "Total hip arthroplasty"
+    side: str = "left"
+    cupId: str = ""
+    headId: str = ""
+    stemId: str = ""
+    screwId: str = ""
+    plateId: str = ""
+    surgeonName: str = ""
+    deidentify: bool = False
 
 
 class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+    """The panel: collects inputs, calls the Logic, shows results. No planning happens here."""
+
+    POLL_MS = 200  # how often a background run's progress is shown
+
     def __init__(self, parent=None) -> None:
         ScriptedLoadableModuleWidget.__init__(self, parent)
         VTKObservationMixin.__init__(self)
         self.logic: SurgicalAIPlannerLogic | None = None
         self._parameterNode: SurgicalAIPlannerParameterNode | None = None
         self._parameterNodeGuiTag = None
+        self._task = None
+        self._pacsStudies = []
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
@@ -78,12 +107,35 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = SurgicalAIPlannerLogic()
+        self._fillChoices()
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
-        self.ui.loadSampleButton.connect("clicked(bool)", self.onLoadSample)
-        self.ui.loadCtButton.connect("clicked(bool)", self.onLoadCt)
+        connections = {
+            self.ui.loadSampleButton: self.onLoadSample,
+            self.ui.loadCtButton: self.onLoadCt,
+            self.ui.loadDicomFolderButton: self.onLoadDicomFolder,
+            self.ui.pacsSearchButton: self.onPacsSearch,
+            self.ui.pullFromPacsButton: self.onPullFromPacs,
+            self.ui.segmentButton: self.onSegment,
+            self.ui.cancelSegmentationButton: self.onCancelSegmentation,
+            self.ui.detectLandmarksButton: self.onDetectLandmarks,
+            self.ui.jumpToLandmarkButton: self.onJumpToLandmark,
+            self.ui.proposePlanButton: self.onProposePlan,
+            self.ui.resetToProposalButton: self.onResetToProposal,
+            self.ui.signPlanButton: self.onSignPlan,
+            self.ui.exportButton: self.onExport,
+        }
+        for button, slot in connections.items():
+            button.connect("clicked(bool)", lambda _checked, slot=slot: slot())
+        for selector in (self.ui.cupSelector, self.ui.headSelector, self.ui.stemSelector):
+            selector.connect("currentIndexChanged(int)", lambda _index: self.onImplantChosen())
+        self.ui.deviceSelector.connect("currentIndexChanged(int)", lambda _index: self._showDevice())
+        self.ui.showCupHandlesCheckBox.connect("toggled(bool)", lambda on: self.logic.showHandles("cup", on))
+        self.ui.showStemHandlesCheckBox.connect("toggled(bool)", lambda on: self.logic.showHandles("stem", on))
+        self.ui.showCutPlaneHandlesCheckBox.connect("toggled(bool)", lambda on: self.logic.showHandles("neckCut", on))
         self.initializeParameterNode()
+        self._showDevice()
 
     def cleanup(self) -> None:
         self.removeObservers()
@@ -113,33 +165,172 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         if self._parameterNode:
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
 
+    # ---------------------------------------------------------------- 1. patient data
     def onLoadSample(self) -> None:
         with slicer.util.tryWithErrorDisplay("Failed to load the sample data.", waitCursor=True):
             self.logic.loadSample()
-            self.ui.statusLabel.text = "Sample CT and reference bones loaded (TotalSegmentator output, not manual truth)."
+            self._status("Sample CT and reference bones loaded (TotalSegmentator output, not manual truth).")
 
     def onLoadCt(self) -> None:
         with slicer.util.tryWithErrorDisplay("Failed to load the CT.", waitCursor=True):
             node = self.logic.loadCT(self.ui.ctPathLineEdit.currentPath)
-            self.ui.statusLabel.text = f"Loaded {node.GetName()}."
+            self._status(f"Loaded {node.GetName()}.")
+
+    def onLoadDicomFolder(self) -> None:
+        folder = qt.QFileDialog.getExistingDirectory(None, "DICOM folder")
+        if folder:
+            self.ui.ctPathLineEdit.currentPath = folder
+            self.onLoadCt()
+
+    def onPacsSearch(self) -> None:
+        with slicer.util.tryWithErrorDisplay("PACS search failed.", waitCursor=True):
+            self._pacsStudies = self.logic.searchPacs(self.ui.pacsUrlLineEdit.text, self.ui.pacsPatientIdLineEdit.text,
+                                                      self.ui.pacsStudyDateLineEdit.text)
+            rows = [(s.patient_name, s.study_date, s.description, s.study_instance_uid, str(s.series_count or ""))
+                    for s in self._pacsStudies]
+            self._fillTable(self.ui.pacsResultsTable, rows)
+            self._status(f"{len(rows)} stud{'y' if len(rows) == 1 else 'ies'} found.")
+
+    def onPullFromPacs(self) -> None:
+        row = self.ui.pacsResultsTable.currentRow()
+        if row < 0 or row >= len(self._pacsStudies):
+            slicer.util.errorDisplay("Select a study in the results first.")
+            return
+        with slicer.util.tryWithErrorDisplay("Pull from PACS failed.", waitCursor=True):
+            node = self.logic.pullFromPacs(self.ui.pacsUrlLineEdit.text, self._pacsStudies[row].study_instance_uid)
+            self._status(f"Pulled and loaded {node.GetName()}.")
+
+    # ---------------------------------------------------------------- 2. segmentation
+    def _fillChoices(self) -> None:
+        self.ui.modelSelector.clear()
+        self.ui.modelSelector.addItems(self.logic.availableModels())
+        catalog = self.logic.catalog()
+        for selector, items in ((self.ui.cupSelector, catalog.cups), (self.ui.headSelector, catalog.heads),
+                                (self.ui.stemSelector, catalog.stems)):
+            selector.clear()
+            selector.addItems([""] + sorted(items))
+
+    def _showDevice(self) -> None:
+        self.ui.deviceInfoLabel.text = self.logic.deviceReport(self.ui.deviceSelector.currentText)
+
+    def onSegment(self) -> None:
+        with slicer.util.tryWithErrorDisplay("Could not start the segmentation.", waitCursor=False):
+            self._task = self.logic.startSegmentation(self.ui.modelSelector.currentText, self.ui.deviceSelector.currentText)
+            self.ui.segmentButton.enabled = False
+            self.ui.cancelSegmentationButton.enabled = True
+            self.ui.segmentationProgressBar.visible = True
+            qt.QTimer.singleShot(self.POLL_MS, self._pollSegmentation)
+
+    def _pollSegmentation(self) -> None:
+        fraction, message = self._task.progress.snapshot()
+        self.ui.segmentationProgressBar.value = int(100 * fraction)
+        self._status(message)
+        if not self._task.done:
+            qt.QTimer.singleShot(self.POLL_MS, self._pollSegmentation)
+            return
+        self.ui.segmentButton.enabled = True
+        self.ui.cancelSegmentationButton.enabled = False
+        self.ui.segmentationProgressBar.visible = False
+        with slicer.util.tryWithErrorDisplay("Segmentation failed.", waitCursor=True):
+            node = self.logic.finishSegmentation(self._task)
+            self.ui.segmentsTableView.setSegmentationNode(node)
+            self._status(f"Segmented: {node.GetSegmentation().GetNumberOfSegments()} bones ({self.logic.session.segmentation_method}).")
+
+    def onCancelSegmentation(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    # ---------------------------------------------------------------- 3. landmarks
+    def onDetectLandmarks(self) -> None:
+        with slicer.util.tryWithErrorDisplay("Landmark detection failed.", waitCursor=True):
+            self.logic.detectLandmarks()
+            self._showLandmarks()
+
+    def _showLandmarks(self) -> None:
+        self._fillTable(self.ui.landmarksTable, self.logic.landmarkRows())
+
+    def onJumpToLandmark(self) -> None:
+        row = self.ui.landmarksTable.currentRow()
+        if row >= 0:
+            self.logic.jumpToLandmark(self.ui.landmarksTable.item(row, 0).text())
+
+    # ---------------------------------------------------------------- 4-6. plan, implants, metrics
+    def onProposePlan(self) -> None:
+        with slicer.util.tryWithErrorDisplay("Could not propose a plan.", waitCursor=True):
+            plan = self.logic.proposePlan(self.ui.procedureSelector.currentText, self.ui.sideSelector.currentText,
+                                          self.ui.requestTextEdit.toPlainText())
+            self.ui.understoodTextBrowser.setPlainText("\n".join(plan.parsed.summary_lines()))
+            self.ui.reasonsTextBrowser.setPlainText("\n".join(f"{d.key}: {d.value} — {d.reason}" for d in plan.decisions))
+            plan.add_listener(lambda _plan: self._showMetrics())
+            self._showLandmarks()
+            self._showMetrics()
+
+    def onImplantChosen(self) -> None:
+        if self.logic.session.plan is None:
+            return
+        with slicer.util.tryWithErrorDisplay("Could not change the implant.", waitCursor=True):
+            self.logic.chooseImplants(self.ui.cupSelector.currentText, self.ui.headSelector.currentText,
+                                      self.ui.stemSelector.currentText)
+
+    def onResetToProposal(self) -> None:
+        with slicer.util.tryWithErrorDisplay("Could not reset the plan.", waitCursor=True):
+            self.logic.resetToProposal()
+
+    def _showMetrics(self) -> None:
+        rows = self.logic.metricRows()
+        self._fillTable(self.ui.metricsTable, [row[:5] for row in rows])
+        colours = {"warning": qt.QColor(255, 200, 80), "violation": qt.QColor(255, 120, 120)}
+        for index, row in enumerate(rows):
+            if row[4] in colours:
+                for column in range(5):
+                    self.ui.metricsTable.item(index, column).setBackground(colours[row[4]])
+
+    # ---------------------------------------------------------------- 7. sign-off and export
+    def onSignPlan(self) -> None:
+        with slicer.util.tryWithErrorDisplay("Could not sign the plan.", waitCursor=True):
+            record = self.logic.signPlan(self.ui.surgeonNameLineEdit.text, self.ui.exportDirectoryButton.directory)
+            self._status(f"Plan signed by {record.surgeon} at {record.signed_at} (UTC).")
+
+    def onExport(self) -> None:
+        with slicer.util.tryWithErrorDisplay("Export failed.", waitCursor=True):
+            paths = self.logic.savePlan(self.ui.exportDirectoryButton.directory)
+            self._status("Written: " + ", ".join(str(p) for p in paths.values()))
+
+    # ---------------------------------------------------------------- helpers
+    def _fillTable(self, table, rows) -> None:
+        table.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                table.setItem(row, column, qt.QTableWidgetItem(str(value)))
+        table.resizeColumnsToContents()
+
+    def _status(self, text: str) -> None:
+        self.ui.statusLabel.text = text
 
 
 class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
-    """The Slicer face of ``PlannerSession``: same calls, with results recorded in the parameter node.
+    """The Slicer face of ``PlannerSession``: the whole workflow as plain calls (see docs/console.md).
 
     Console example::
 
         logic = slicer.util.getModuleLogic("SurgicalAIPlanner")
-        ct = logic.loadCT("/data/patient/dicom")
+        logic.loadSample()
+        plan = logic.proposePlan("Total hip arthroplasty", "left", "12 mm press-fit stem")
+        logic.setCupOrientation(45, 20)
+        print([(m.label, m.value, m.status) for m in logic.metrics()])
     """
+
+    PROCEDURES = {"Total hip arthroplasty": "tha", "High tibial osteotomy": "hto", "Lumbar pedicle screws": "pedicle_screws"}
 
     def __init__(self) -> None:
         ScriptedLoadableModuleLogic.__init__(self)
         self.session = PlannerSession(SlicerContext(scene=slicer.mrmlScene, app_logic=slicer.app.applicationLogic()))
+        self._proposal = None
 
     def getParameterNode(self) -> SurgicalAIPlannerParameterNode:
         return SurgicalAIPlannerParameterNode(super().getParameterNode())
 
+    # 1. patient data
     def loadCT(self, path: str, seriesInstanceUID: str | None = None) -> vtkMRMLScalarVolumeNode:
         """Load a CT (DICOM folder, NIfTI, NRRD or MHA) and select it in the panel."""
         node = self.session.load_ct(path, seriesInstanceUID)
@@ -154,6 +345,152 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
         parameters.segmentation = self.session.segmentation_node
         logging.info("SurgicalAIPlanner: sample loaded")
 
+    def searchPacs(self, url: str, patientId: str = "", studyDate: str = "", modality: str = "CT"):
+        """QIDO-RS study search; credentials come from the environment or the config file, never the panel."""
+        parameters = self.getParameterNode()
+        parameters.pacsUrl, parameters.pacsPatientId, parameters.pacsStudyDate = url, patientId, studyDate
+        return self._pacsClient(url).search_studies(patientId or None, studyDate or None, modality or None)
+
+    def pullFromPacs(self, url: str, studyUID: str, seriesUID: str | None = None, outputDir: str | None = None):
+        """WADO-RS pull into a new folder (moved into place only when complete), then load it as the CT."""
+        from SurgicalAIPlannerLib.pacs.pull import pull
+
+        target = outputDir or os.path.join(slicer.app.temporaryPath if hasattr(slicer.app, "temporaryPath")
+                                           else tempfile.gettempdir(), f"pacs-{studyUID}")
+        result = pull(self._pacsClient(url), studyUID, target, seriesUID)
+        return self.loadCT(str(result.output), seriesUID)
+
+    @staticmethod
+    def _pacsClient(url: str):
+        from SurgicalAIPlannerLib.pacs.client import PacsClient
+        from SurgicalAIPlannerLib.pacs.commands import ENV_PREFIX
+        from SurgicalAIPlannerLib.pacs.credentials import load_credentials
+
+        return PacsClient(url, load_credentials(ENV_PREFIX))
+
+    @staticmethod
+    def catalog():
+        """The implant catalogs (bundled, plus users' own files in the Resources/Implants folder)."""
+        from SurgicalAIPlannerLib.implants.catalog import load_catalog
+
+        return load_catalog()
+
+    # 2. segmentation
+    @staticmethod
+    def availableModels() -> list[str]:
+        """'auto', each installed model bundle, 'classical', and 'totalsegmentator' when it is installed."""
+        from SurgicalAIPlannerLib.segmentation.bundle import installed_bundles
+        from SurgicalAIPlannerLib.segmentation.totalseg import availability
+
+        models = ["auto", *(bundle.name for bundle in installed_bundles()), "classical"]
+        return models + (["totalsegmentator"] if availability()[0] else [])
+
+    @staticmethod
+    def deviceReport(requested: str = "auto") -> str:
+        """The device a run would use, and why (e.g. 'cpu: no CUDA device found')."""
+        from SurgicalAIPlannerLib.segmentation.device import choose_device
+
+        try:
+            return choose_device(requested or "auto")[1]
+        except (RuntimeError, ValueError) as error:
+            return str(error)
+
+    def startSegmentation(self, model: str = "auto", device: str = "auto"):
+        """Segmentation in a background thread; poll ``task.done`` / ``task.progress``, then ``finishSegmentation``."""
+        return BackgroundTask(lambda progress: self.session.run_segmentation(model or "auto", device or "auto", progress),
+                              name="segmentation")
+
+    def finishSegmentation(self, task):
+        """The finished task's result as the bone segmentation node (re-raises the task's error)."""
+        node = self.session.use_segmentation_result(task.result())
+        self.getParameterNode().segmentation = node
+        return node
+
+    def segment(self, model: str = "auto", device: str = "auto"):
+        """Blocking segmentation, for the console and scripts."""
+        task = self.startSegmentation(model, device)
+        task.wait()
+        return self.finishSegmentation(task)
+
+    # 3. landmarks
+    def detectLandmarks(self):
+        """Detect the landmarks (RAS mm) as draggable fiducial nodes; moved points become user-edited."""
+        return self.session.detect_landmarks()
+
+    def landmarkRows(self) -> list[tuple[str, str, str, str, str]]:
+        """(name, confidence, method, edited by user, note) per landmark, for tables."""
+        if self.session.landmarks is None:
+            return []
+        return [(lm.name, f"{lm.confidence:.2f}" if lm.present else "-", lm.method or "-",
+                 "yes" if lm.user_edited else "", "" if lm.present else f"missing: {lm.missing_reason}")
+                for lm in self.session.landmarks]
+
+    def jumpToLandmark(self, name: str) -> None:
+        position = self.session.landmarks.position(name)
+        slicer.modules.markups.logic().JumpSlicesToLocation(*position, True)
+
+    # 4-6. plan, implants, metrics
+    def proposePlan(self, procedure: str, side: str, requestText: str):
+        """Propose a plan from the written request; only total hip arthroplasty is available so far."""
+        key = self.PROCEDURES.get(procedure, procedure)
+        if key != "tha":
+            raise NotImplementedError(f"planning for {procedure!r} is not available yet; total hip arthroplasty is")
+        text = requestText.strip() or "Total hip arthroplasty"
+        plan = self.session.propose_tha_plan(text, side or None)
+        self._proposal = plan.implants, plan.geometry()
+        parameters = self.getParameterNode()
+        parameters.side = plan.anatomy.side
+        parameters.cupId, parameters.headId, parameters.stemId = plan.implants.cup.id, plan.implants.head.id, plan.implants.stem.id
+        return plan
+
+    def setCupOrientation(self, inclination: float, anteversion: float, definition: str = "radiographic") -> None:
+        """Rotate the cup to the given angles (degrees, relative to the APP); metrics update through observers."""
+        from SurgicalAIPlannerLib.planning.cup_angles import CupOrientation
+
+        self._plan().set_cup_orientation(CupOrientation(float(inclination), float(anteversion), definition))
+
+    def chooseImplants(self, cup: str = "", head: str = "", stem: str = "") -> None:
+        self._plan().choose_implants(cup or None, head or None, stem or None)
+
+    def resetToProposal(self) -> None:
+        """Undo every manual change: implants and node positions as proposed."""
+        implants, geometry = self._proposal
+        self._plan().apply(implants, geometry)
+
+    def showHandles(self, role: str, visible: bool) -> None:
+        """Show or hide the interaction handles of the cup, the stem or the neck-cut plane in the 3D view."""
+        plan = self._plan()
+        node = plan.nodes[f"{role}Transform"] if role in ("cup", "stem") else plan.nodes[role]
+        node.CreateDefaultDisplayNodes()
+        node.GetDisplayNode().SetHandlesInteractive(visible)
+
+    def metrics(self):
+        """The live plan metrics (``Measurement``s, UCUM units)."""
+        return self._plan().metrics
+
+    def metricRows(self) -> list[tuple[str, str, str, str, str]]:
+        """(metric, value, unit, target, status) per metric, for tables."""
+        return [(m.label, "n/a" if m.value != m.value else f"{m.value:.1f}", m.unit, m.target or "-", m.status)
+                for m in self.metrics()]
+
+    def _plan(self):
+        if self.session.plan is None:
+            raise RuntimeError("propose a plan first")
+        return self.session.plan
+
+    # 7. sign-off and export
+    def savePlan(self, folder: str) -> dict:
+        """Plan JSON and scene bundle into ``folder`` (atomic writes)."""
+        if not folder:
+            raise ValueError("choose an export folder first")
+        return self.session.save_plan(folder)
+
+    def signPlan(self, surgeon: str, folder: str):
+        """Save the plan into ``folder`` and record the surgeon's sign-off there (with the audit trail)."""
+        self.savePlan(folder)
+        self.getParameterNode().surgeonName = surgeon
+        return self.session.sign_plan(surgeon)
+
 
 class SurgicalAIPlannerTest(ScriptedLoadableModuleTest):
     """Self-test: runs inside Slicer (and headless in this project's test suite)."""
@@ -164,6 +501,8 @@ class SurgicalAIPlannerTest(ScriptedLoadableModuleTest):
     def runTest(self) -> None:
         self.setUp()
         self.test_LoadSampleThroughLogic()
+        self.setUp()
+        self.test_ProposeAndAdjustPlan()
 
     def test_LoadSampleThroughLogic(self) -> None:
         self.delayDisplay("Loading the sample CT through the module logic")
@@ -179,4 +518,20 @@ class SurgicalAIPlannerTest(ScriptedLoadableModuleTest):
         surface = segmentation.GetClosedSurfaceInternalRepresentation(hip_left_id)
         bounds = surface.GetBounds()
         self.assertLess((bounds[0] + bounds[1]) / 2, 0.0, "hip_left must lie on the patient's left (RAS x < 0)")
+        self.delayDisplay("Test passed")
+
+    def test_ProposeAndAdjustPlan(self) -> None:
+        self.delayDisplay("Proposing a left hip plan on the sample and moving the cup")
+        logic = SurgicalAIPlannerLogic()
+        logic.loadSample()
+        plan = logic.proposePlan("Total hip arthroplasty", "left", "Total hip arthroplasty, left, 12 mm press-fit stem")
+        self.assertEqual(plan.anatomy.side, "left")
+        inclination = next(m for m in logic.metrics() if m.key == "cup_inclination")
+        self.assertAlmostEqual(inclination.value, 40.0, places=1)
+        logic.setCupOrientation(60.0, 15.0)
+        moved = next(m for m in logic.metrics() if m.key == "cup_inclination")
+        self.assertAlmostEqual(moved.value, 60.0, places=1)
+        self.assertEqual(moved.status, "warning", "60 degrees is outside Lewinnek's 40 +/- 10 zone")
+        logic.resetToProposal()
+        self.assertAlmostEqual(next(m for m in logic.metrics() if m.key == "cup_inclination").value, 40.0, places=1)
         self.delayDisplay("Test passed")

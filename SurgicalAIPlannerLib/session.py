@@ -33,8 +33,11 @@ SAMPLE_BONES = ("hip_left", "hip_right", "sacrum", "femur_left", "femur_right",
 class PlannerSession:
     """A patient's planning session on a scene (Slicer's own inside the app, a headless one otherwise)."""
 
-    def __init__(self, context: SlicerContext | None = None) -> None:
+    def __init__(self, context: SlicerContext | None = None, audit=None, user: str = "planner") -> None:
+        """``audit``: an ``governance.audit.AuditLog`` that records every step (optional); ``user`` is its actor."""
         self.context = context or get_slicer_context()
+        self.audit = audit
+        self.user = user
         self.ct: Volume | None = None
         self.ct_node = None
         self.segmentation_node = None
@@ -44,6 +47,7 @@ class PlannerSession:
         self.landmarks: LandmarkSet | None = None
         self.landmark_nodes = None
         self.plan = None
+        self.plan_dir: Path | None = None
 
     @property
     def scene(self):
@@ -55,6 +59,7 @@ class PlannerSession:
         node_name = name or self.ct.identity.series_description or Path(path).name.split(".")[0]
         self.ct_node = volume_to_node(self.scene, self.ct, node_name)
         log.info("Loaded CT %s as node %s", path, self.ct_node.GetID())
+        self._audit("load", {"what": "ct", "file": Path(path).name, "voxels": list(self.ct.shape_ijk)})
         return self.ct_node
 
     def load_segmentation(self, path: Path | str, names: dict[int, str], node_name: str = "Bones"):
@@ -66,13 +71,23 @@ class PlannerSession:
 
     def segment(self, model: str = "auto", device: str = "auto", progress: Progress | None = None):
         """AI bone segmentation of the loaded CT (or the classical fallback); returns the segmentation node."""
+        return self.use_segmentation_result(self.run_segmentation(model, device, progress))
+
+    def run_segmentation(self, model: str = "auto", device: str = "auto", progress: Progress | None = None):
+        """The segmentation itself, touching no MRML node: safe to run off the GUI thread."""
         from .segmentation.engine import segment
+
+        return segment(self._require_ct(), model, device, progress)
+
+    def use_segmentation_result(self, result):
+        """Turn a ``SegmentationResult`` into the session's bone segmentation node (GUI thread)."""
         from .segmentation.scene import result_to_segmentation_node
 
-        result = segment(self._require_ct(), model, device, progress)
         node = result_to_segmentation_node(self.context, result, "Bones")
         names = {value: name for name, value in result.label_table.items()}
         self._use_segmentation(result.labels, names, node, f"{result.method} on {result.device}")
+        self._audit("ai_run", {"what": "segmentation", "method": result.method, "device": result.device,
+                               "seconds": round(result.seconds, 2)})
         return node
 
     def _use_segmentation(self, labels: Volume, names: dict[int, str], node, method: str) -> None:
@@ -94,6 +109,8 @@ class PlannerSession:
             landmarks.add(landmark)
         self.landmarks = landmarks
         self.landmark_nodes = LandmarkNodes(self.scene, landmarks)
+        self.landmark_nodes.add_listener(lambda _landmarks, moved: self._audit("user_change", {"landmark": moved}))
+        self._audit("ai_run", {"what": "landmarks", "found": sum(1 for lm in landmarks if lm.present)})
         return landmarks
 
     def propose_tha_plan(self, request, side: str | None = None, parser=None, catalog=None):
@@ -128,6 +145,8 @@ class PlannerSession:
         self.plan = ThaPlanSession(self.context, anatomy, catalog, request, landmarks, parsed,
                                    mask_of(self.labels, hip_value), canal)
         self.plan.propose()
+        self._audit("proposal", {"procedure": "tha", "side": request.side,
+                                 "implants": [self.plan.implants.cup.id, self.plan.implants.head.id, self.plan.implants.stem.id]})
         return self.plan
 
     def save_plan(self, output_dir: Path | str, ct_source: str = "") -> dict[str, Path]:
@@ -138,7 +157,24 @@ class PlannerSession:
             raise RuntimeError("no plan to save: propose one first")
         inputs = {"ct": ct_source or str(self.ct.source), "segmentation": self.segmentation_method,
                   "bone_segment": f"hip_{self.plan.anatomy.side}"}
-        return save_plan(self.plan, output_dir, inputs, {"segmentation": self.segmentation_method})
+        paths = save_plan(self.plan, output_dir, inputs, {"segmentation": self.segmentation_method})
+        self.plan_dir = Path(output_dir)
+        return paths
+
+    def sign_plan(self, surgeon: str):
+        """The named surgeon signs the saved plan (``save_plan`` first); a later change makes it 'proposed' again."""
+        from .governance.audit import AuditLog
+        from .governance.signoff import sign
+        from .planning.plan_io import PLAN_JSON
+
+        if self.plan_dir is None:
+            raise RuntimeError("save the plan before signing it")
+        audit = self.audit or AuditLog(self.plan_dir / "audit.jsonl")
+        return sign(self.plan_dir / PLAN_JSON, surgeon, audit)
+
+    def _audit(self, event: str, details: dict) -> None:
+        if self.audit is not None:
+            self.audit.append(event, self.user, details)
 
     def _require_ct(self) -> Volume:
         if self.ct is None:

@@ -62,18 +62,23 @@ class ScriptedLoadableModuleTest(unittest.TestCase):
         print(message)
 
 
+def _from_text(kind: type, text: str):
+    return text.lower() == "true" if kind is bool else kind(text)
+
+
 def parameterNodeWrapper(cls: type) -> type:
     """Typed attributes stored on the scripted module node: MRML nodes as node references, the rest as text."""
     hints = typing.get_type_hints(cls)
 
     def make_property(name: str, kind: type) -> property:
         is_node = isinstance(kind, type) and issubclass(kind, slicer.vtkMRMLNode)
+        default = getattr(cls, name, None)
 
         def getter(self):
             if is_node:
                 return self.parameterNode.GetNodeReference(name)
             text = self.parameterNode.GetParameter(name)
-            return kind(text) if text else None
+            return _from_text(kind, text) if text else default
 
         def setter(self, value) -> None:
             if is_node:
@@ -106,6 +111,8 @@ def install() -> SlicerContext:
     wrapper.parameterNodeWrapper = parameterNodeWrapper
     sys.modules["slicer.ScriptedLoadableModule"] = scripted
     sys.modules["slicer.parameterNodeWrapper"] = wrapper
+    # The module file imports qt for its Widget; the Logic and Test never touch it.
+    sys.modules["qt"] = types.ModuleType("qt")
     return context
 
 
@@ -113,5 +120,5 @@ def uninstall() -> None:
     for name in ("app", "mrmlScene"):
         if hasattr(slicer, name):
             delattr(slicer, name)
-    for name in ("slicer.ScriptedLoadableModule", "slicer.parameterNodeWrapper", "SurgicalAIPlanner"):
+    for name in ("slicer.ScriptedLoadableModule", "slicer.parameterNodeWrapper", "qt", "SurgicalAIPlanner"):
         sys.modules.pop(name, None)
