@@ -33,6 +33,7 @@ def _make_lib_importable() -> None:
 
 _make_lib_importable()
 
+from SurgicalAIPlannerLib.dependencies import AI_PACKAGES, missing  # noqa: E402
 from SurgicalAIPlannerLib.scene import SlicerContext  # noqa: E402
 from SurgicalAIPlannerLib.session import PlannerSession  # noqa: E402
 from SurgicalAIPlannerLib.tasks import BackgroundTask  # noqa: E402
@@ -214,6 +215,8 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         self.ui.deviceInfoLabel.text = self.logic.deviceReport(self.ui.deviceSelector.currentText)
 
     def onSegment(self) -> None:
+        if not self.logic.ensureDependencies(AI_PACKAGES):
+            return
         with slicer.util.tryWithErrorDisplay("Could not start the segmentation.", waitCursor=False):
             self._task = self.logic.startSegmentation(self.ui.modelSelector.currentText, self.ui.deviceSelector.currentText)
             self.ui.segmentButton.enabled = False
@@ -376,6 +379,33 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
         return load_catalog()
 
     # 2. segmentation
+    @staticmethod
+    def ensureDependencies(packages: dict[str, str], askConfirmation: bool = True) -> bool:
+        """Install missing Python packages into Slicer's Python after the user agrees; False if declined.
+
+        torch goes through the PyTorch extension when it is installed: it picks the CUDA build that
+        matches the machine's driver, which a plain pip install cannot know.
+        """
+        absent = missing(packages)
+        if not absent:
+            return True
+        names = ", ".join(absent.values())
+        if askConfirmation and not slicer.util.confirmOkCancelDisplay(
+                f"SurgicalAIPlanner needs these Python packages: {names}. Install them now (a few minutes)?"):
+            return False
+        if "torch" in absent:
+            try:
+                import PyTorchUtils
+            except ImportError:
+                PyTorchUtils = None
+            if PyTorchUtils is not None:
+                if PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=False) is None:
+                    raise RuntimeError("PyTorch could not be installed by the PyTorch extension")
+                del absent["torch"]
+        if absent:
+            slicer.util.pip_install(list(absent.values()))
+        return True
+
     @staticmethod
     def availableModels() -> list[str]:
         """'auto', each installed model bundle, 'classical', and 'totalsegmentator' when it is installed."""

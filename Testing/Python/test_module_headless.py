@@ -57,3 +57,21 @@ def test_module_metadata(module) -> None:
     planner.SurgicalAIPlanner(parent)
     assert parent.categories == ["Planning"]
     assert "suggestion" in parent.helpText
+
+
+def test_missing_packages_are_installed_only_after_consent(module, monkeypatch) -> None:
+    """slicer.util's dialog and pip_install need the desktop app; the stand-ins record what the Logic asks of them."""
+    import slicer
+
+    planner, _ = module
+    logic = planner.SurgicalAIPlannerLogic
+    asked, installed = [], []
+    monkeypatch.setattr(slicer.util, "pip_install", lambda requirements: installed.append(requirements))
+    monkeypatch.setattr(slicer.util, "confirmOkCancelDisplay", lambda text: asked.append(text) or False)
+    assert logic.ensureDependencies({"numpy": "numpy"}) is True
+    assert asked == [] and installed == []  # nothing missing: no question
+    assert logic.ensureDependencies({"absent_pkg_for_test": "absent-pkg==1.0"}) is False
+    assert "absent-pkg==1.0" in asked[0] and installed == []  # declined: nothing installed
+    monkeypatch.setattr(slicer.util, "confirmOkCancelDisplay", lambda text: True)
+    assert logic.ensureDependencies({"absent_pkg_for_test": "absent-pkg==1.0", "numpy": "numpy"}) is True
+    assert installed == [["absent-pkg==1.0"]]
