@@ -209,6 +209,13 @@ class ThaPlanSession:
             node.RemoveObserver(tag)
         self._observations.clear()
 
+    def remove_nodes(self) -> None:
+        """Stop observing and take the plan's nodes out of the scene (a plan replaced by a new proposal)."""
+        self.close()
+        for node in self.nodes.values():
+            self.context.scene.RemoveNode(node)
+        self.nodes.clear()
+
     # ------------------------------------------------------------------------------ nodes
     def _on_node_changed(self, caller=None, event=None) -> None:
         if self._batch_depth == 0 and self.implants is not None:

@@ -24,6 +24,7 @@ from ..imaging.errors import ImageLoadError
 from ..scene import context_on, segment_voxel_counts
 from ..session import PlannerSession
 from .panel import PlannerPage
+from .plan_controller import FILES_ROUTE, PlanController
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ LAYOUT_ID = "planner"
 THREE_D_VIEW = "ThreeD"
 # Slicer's colour for bone (its terminology's "Bone" entry), so the 3D view reads as anatomy.
 BONE_RGB = (241 / 255, 214 / 255, 145 / 255)
+# Implants in a blue no anatomy has, so they stand out (and the tests can count their pixels).
+IMPLANT_RGB = (0.1, 0.45, 1.0)
+# With a plan shown, bones are see-through so the cup, head and stem inside them stay visible.
+BONE_OPACITY_WITH_PLAN = 0.35
 
 
 def planner_layout() -> Layout:
@@ -49,9 +54,13 @@ def threed_view_overlay(server, view_id: str, view) -> None:
 class PlannerWebApp(TrameApp):
     """The page of one browser session; its scene is this process's own."""
 
-    def __init__(self, server=None) -> None:
+    def __init__(self, server=None, plan_dir: Path | None = None) -> None:
         super().__init__(server)
         self.server.enable_module(trame_slicer_module)
+        self.plan_dir = Path(plan_dir or tempfile.mkdtemp(prefix="planner-plan-"))
+        self.plan_dir.mkdir(parents=True, exist_ok=True)
+        # The autosaved plan files are downloaded from the session's own server.
+        self.server.enable_module({"serve": {FILES_ROUTE: str(self.plan_dir)}})
         self.slicer_app = SlicerApp()
         self.session = PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic))
         register_rca_factories(self.slicer_app.view_manager, self.server, three_d_view_ui_f=threed_view_overlay)
@@ -60,6 +69,7 @@ class PlannerWebApp(TrameApp):
         self._disable_multisampling()
         self.page = PlannerPage(self.server, self.layout_manager)
         self.page.upload_ct.on_load_volume.connect(self._on_ct_uploaded)
+        self.plans = PlanController(self.server, self.session, self.plan_dir, on_plan_shown=self._show_plan_nodes)
         self.layout_manager.set_layout(LAYOUT_ID)
         self.state.case_name = ""
         self.state.status_message = ""
@@ -115,6 +125,7 @@ class PlannerWebApp(TrameApp):
         """A CT sent from the browser: written to a temporary folder (a DICOM series arrives as many files)."""
         self.slicer_app.scene.Clear()
         self.session = PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic))
+        self.plans.use_session(self.session)
         with tempfile.TemporaryDirectory(prefix="planner-upload-") as folder:
             paths = write_client_files_to_dir(files, folder)
             try:
@@ -123,3 +134,16 @@ class PlannerWebApp(TrameApp):
             except (ImageLoadError, ValueError, FileNotFoundError) as error:
                 log.warning("upload refused: %s", error)
                 self.state.status_message = f"Could not load the upload: {error}"
+
+    def _show_plan_nodes(self, plan) -> None:
+        """Implants in their colour, bones see-through, and Slicer's drag handles on the cup and the neck cut."""
+        for role in ("cup", "head", "stem"):
+            plan.nodes[role].GetDisplayNode().SetColor(*IMPLANT_RGB)
+        if self.session.segmentation_node is not None:
+            self.session.segmentation_node.GetDisplayNode().SetOpacity3D(BONE_OPACITY_WITH_PLAN)
+        cup_transform = plan.nodes["cupTransform"]
+        cup_transform.CreateDefaultDisplayNodes()
+        cup_transform.GetDisplayNode().SetEditorVisibility(True)
+        neck_cut = plan.nodes["neckCut"]
+        neck_cut.CreateDefaultDisplayNodes()
+        neck_cut.GetDisplayNode().SetHandlesInteractive(True)

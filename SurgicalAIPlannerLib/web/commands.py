@@ -13,18 +13,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--case", help="CT to open in each session (DICOM folder or image file); default: the bundled sample")
     parser.add_argument("--idle-timeout", type=int, default=300,
                         help="seconds a session is kept with no browser connected (default: 300)")
+    parser.add_argument("--plans-dir", help="folder for the sessions' autosaved plans, one sub-folder per session "
+                        "(default: ~/SurgicalAIPlanner/web-plans)")
     parser.set_defaults(run=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from .launcher import SessionLauncher
+    from .launcher import DEFAULT_PLANS_DIR, SessionLauncher
 
     case = Path(args.case).resolve() if args.case else None
     if case is not None and not case.exists():
         raise FileNotFoundError(f"{case}: no such CT file or DICOM folder")
-    launcher = SessionLauncher(args.host, case, args.idle_timeout)
+    plans_dir = Path(args.plans_dir).resolve() if args.plans_dir else DEFAULT_PLANS_DIR
+    launcher = SessionLauncher(args.host, case, args.idle_timeout, plans_dir)
     print(f"Surgical AI Planner: open http://{args.host}:{args.port}/ (one session per page load)", flush=True)
     web.run_app(launcher.web_app(), host=args.host, port=args.port, print=None)
     return 0

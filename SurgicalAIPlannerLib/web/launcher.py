@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 SESSION_START_TIMEOUT_S = 180.0
 # A session process prints this line on stdout once its page is served.
 READY_LINE = "planner-session-ready"
+# Each session autosaves its plan into its own sub-folder of this one.
+DEFAULT_PLANS_DIR = Path.home() / "SurgicalAIPlanner" / "web-plans"
 
 
 @dataclass
@@ -54,15 +56,17 @@ def resident_memory_mib(pid: int) -> float:
 
 
 class SessionLauncher:
-    def __init__(self, host: str, case: Path | None = None, idle_timeout_s: int = 300) -> None:
+    def __init__(self, host: str, case: Path | None = None, idle_timeout_s: int = 300,
+                 plans_dir: Path = DEFAULT_PLANS_DIR) -> None:
         self.host = host
         self.case = case
+        self.plans_dir = plans_dir
         self.idle_timeout_s = idle_timeout_s
         self.sessions: list[SessionProcess] = []
 
     def session_command(self, port: int) -> list[str]:
         command = [sys.executable, "-m", "SurgicalAIPlannerLib.web.session_server", "--server",
-                   "--host", self.host, "--port", str(port), "--timeout", str(self.idle_timeout_s)]
+                   "--host", self.host, "--port", str(port), "--timeout", str(self.idle_timeout_s), "--plans-dir", str(self.plans_dir)]
         return command + (["--case", str(self.case)] if self.case else [])
 
     async def start_session(self) -> SessionProcess:

@@ -14,7 +14,9 @@ from trame_server.utils.typed_state import TypedState
 from trame_slicer.app.ui import FlexContainer, LoadVolumeButton, LoadVolumeItemsState
 from trame_slicer.core import LayoutManager
 
-PANEL_WIDTH = 380
+from .plan_panel import plan_section
+
+PANEL_WIDTH = 440
 
 
 class PlannerPage:
@@ -29,6 +31,7 @@ class PlannerPage:
                 html.Span("{{ case_name }}", classes="text-caption mr-4", raw_attrs=['data-testid="case-name"'])
             with v3.VNavigationDrawer(permanent=True, location="right", width=PANEL_WIDTH):
                 self._patient_data_section(server)
+                plan_section()
                 self._bones_section()
                 html.Div("{{ status_message }}", classes="text-caption pa-3", raw_attrs=['data-testid="status-message"'])
             with v3.VMain(), FlexContainer(row=True, fill_height=True, style="height: calc(100vh - 48px);"):

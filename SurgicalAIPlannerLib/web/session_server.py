@@ -11,10 +11,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
+from pathlib import Path
 
 from trame.app import get_server
 
-from .launcher import READY_LINE
+from .launcher import DEFAULT_PLANS_DIR, READY_LINE
+
+
+def session_plan_dir(plans_dir: Path) -> Path:
+    """This session's own folder: start time and process id, so concurrent sessions never share one."""
+    return plans_dir / f"session-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
 
 
 def main() -> int:
@@ -26,8 +33,10 @@ def main() -> int:
 
     server = get_server(client_type="vue3")
     server.cli.add_argument("--case", help="CT to open (DICOM folder or image file); the bundled sample when absent")
+    server.cli.add_argument("--plans-dir", default=str(DEFAULT_PLANS_DIR),
+                            help="folder that receives one sub-folder of autosaved plan files per session")
     args, _ = server.cli.parse_known_args()
-    app = PlannerWebApp(server)
+    app = PlannerWebApp(server, session_plan_dir(Path(args.plans_dir)))
     if args.case:
         app.open_case(args.case)
     else:

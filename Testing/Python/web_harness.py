@@ -107,6 +107,13 @@ def bone_fraction(rgb: np.ndarray) -> float:
     return float(bone.mean())
 
 
+def implant_fraction(rgb: np.ndarray) -> float:
+    """Share of pixels in the implants' blue (SurgicalAIPlannerLib.web.app.IMPLANT_RGB), also when seen through
+    the see-through bones: far more blue than red. Neither bone nor the grey background is."""
+    red, blue = rgb[..., 0].astype(int), rgb[..., 2].astype(int)
+    return float(((blue - red > 80) & (blue > 120)).mean())
+
+
 def wait_for_view(page: Page, locator: str, accept, timeout_s: float = 60.0) -> np.ndarray:
     """Poll a view's pixels until ``accept(pixels)`` holds; returns the pixels that passed."""
     deadline = time.monotonic() + timeout_s
