@@ -44,6 +44,7 @@ def build_measurement_report(plan: PlanSummary, source_images: list[pydicom.Data
         evidence=source_images, content=report[0], series_instance_uid=hd.UID(), series_number=series_number,
         sop_instance_uid=hd.UID(), instance_number=1, manufacturer=MANUFACTURER,
         is_complete=signed, is_verified=signed,
-        verifying_observer_name=plan.sign_off.surgeon if signed else None,
+        # One-component person name (we do not split names); the trailing caret says so (PS3.5 6.2.1).
+        verifying_observer_name=f"{plan.sign_off.surgeon}^" if signed else None,
         verifying_organization=(verifying_organization or "not stated") if signed else None,
         series_description=("Surgical plan measurements" if signed else "DRAFT surgical plan measurements (unsigned)"))

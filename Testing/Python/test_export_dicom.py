@@ -99,7 +99,7 @@ def test_sr_round_trip_through_orthanc(client, ct_series_with_uids, signed):
     assert back.ConceptNameCodeSequence[0].CodeValue == "126000"  # Imaging Measurement Report
     if signed:
         assert (back.CompletionFlag, back.VerificationFlag) == ("COMPLETE", "VERIFIED")
-        assert str(back.VerifyingObserverSequence[0].VerifyingObserverName) == "Dr. Anna Weber"
+        assert back.VerifyingObserverSequence[0].VerifyingObserverName.family_name == "Dr. Anna Weber"
     else:
         assert (back.CompletionFlag, back.VerificationFlag) == ("PARTIAL", "UNVERIFIED")
         assert "DRAFT" in back.SeriesDescription
