@@ -15,6 +15,7 @@ import numpy as np
 from ..imaging.volume import Volume
 from .definitions import compute_landmarks
 from .model import LandmarkSet
+from .spine import LEVELS, VertebraCloud, lumbar_landmarks, vertebra_cloud
 from .surfaces import Surface, label_surface
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,21 @@ def bone_surfaces(labels: Volume, names: dict[int, str], wanted: tuple[str, ...]
     return surfaces
 
 
+def vertebra_clouds(labels: Volume, names: dict[int, str]) -> dict[str, VertebraCloud]:
+    """{"L3": points inside vertebrae_L3, ...} for each lumbar vertebra present in ``labels``."""
+    clouds = {}
+    for value, name in names.items():
+        level = name.removeprefix("vertebrae_")
+        if name.startswith("vertebrae_") and level in LEVELS:
+            cloud = vertebra_cloud(labels, value)
+            if cloud is not None:
+                clouds[level] = cloud
+    return clouds
+
+
 def detect_landmarks(ct: Volume, labels: Volume, names: dict[int, str],
                      progress: Callable[[str], None] | None = None) -> LandmarkSet:
-    """Hip, pelvis, knee and ankle landmarks (RAS mm) with confidence and method; missing ones say why.
+    """Hip, pelvis, knee, ankle and lumbar (L1-L5) landmarks (RAS mm) with confidence and method; missing ones say why.
 
     ``ct`` must share the label map's grid (it is checked). The positions come from the bone surfaces of
     ``labels``; the CT is not used for positions yet (see docs/landmarks.md).
@@ -46,6 +59,9 @@ def detect_landmarks(ct: Volume, labels: Volume, names: dict[int, str],
     report("extracting bone surfaces")
     surfaces = bone_surfaces(labels, names)
     landmarks = compute_landmarks(surfaces, "label surface: ", report)
+    report("lumbar vertebrae")
+    for landmark in lumbar_landmarks(vertebra_clouds(labels, names), "label mask: "):
+        landmarks.add(landmark)
     present = sum(1 for landmark in landmarks if landmark.present)
     report(f"{present} of {len(landmarks.landmarks)} landmarks found")
     return landmarks

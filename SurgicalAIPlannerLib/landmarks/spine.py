@@ -1,0 +1,308 @@
+"""Lumbar landmarks (L1-L5) from vertebra label masks: body centre, pedicle isthmus centres, axes and widths.
+
+A vertebra is handled as a cloud of points sampled every SAMPLE_MM inside its smoothed mask (the same
+Gaussian as ``surfaces.label_surface``), expressed in the vertebra's own frame:
+
+- superior: normal of the vertebral body's endplates (its axis of least spread), signed towards the next
+  cranial vertebra (or the scan's superior for a lone vertebra);
+- posterior: from the body centre to the centroid of the whole vertebra (the neural arch pulls it back);
+- left = posterior x superior (right-handed anatomy), so laterality follows the vertebra, not RAS x.
+
+The body is the part of the vertebra anterior to the spinal canal on the midsagittal line; the pedicle
+isthmus is the thinnest coronal slab of one side between the canal's anterior and posterior walls, then
+re-cut perpendicular to the pedicle axis. See docs/landmarks.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from ..imaging.volume import Volume
+from ..planning.frames import unit
+from .model import Landmark, LandmarkSet
+from .surfaces import MASK_SMOOTHING_VOXELS
+
+LEVELS = ("L1", "L2", "L3", "L4", "L5")
+SIDES = ("left", "right")
+SAMPLE_MM = 0.75
+SCAN_SUPERIOR = np.array([0.0, 0.0, 1.0])
+# Half-width of the midsagittal strip on which the canal's anterior and posterior walls are read.
+MIDLINE_MM = 2.0
+# Axial slabs within this height of the body centre are searched for the canal (a hole enclosed by bone).
+CANAL_SEARCH_MM, MIN_CANAL_AREA_MM2 = 10.0, 20.0
+# Points closer than this to the midsagittal plane belong to neither side's pedicle.
+SIDE_GAP_MM = 2.0
+# Slab step and thickness along the posterior axis for the pedicle search, and the half-length used for its axis.
+SLAB_MM = 1.0
+AXIS_HALF_LENGTH_MM = 4.0
+# Largest in-plane distance from the pedicle centre of a point counted in its cross-section.
+SECTION_RADIUS_MM = 10.0
+
+
+@dataclass(frozen=True)
+class VertebraCloud:
+    """Points (N, 3) RAS mm inside one vertebra; ``at_edge`` marks points in the grid's outermost voxel."""
+
+    points: np.ndarray
+    at_edge: np.ndarray
+
+
+@dataclass(frozen=True)
+class VertebraFrame:
+    """Body centre (RAS mm) and unit axes; local coordinates are (left, posterior, superior) mm."""
+
+    origin: np.ndarray
+    left: np.ndarray
+    posterior: np.ndarray
+    superior: np.ndarray
+
+    @property
+    def axes(self) -> np.ndarray:
+        return np.array([self.left, self.posterior, self.superior])
+
+    def local(self, points: np.ndarray) -> np.ndarray:
+        return (np.asarray(points) - self.origin) @ self.axes.T
+
+    def ras(self, local: np.ndarray) -> np.ndarray:
+        return np.asarray(local) @ self.axes + self.origin
+
+
+def vertebra_cloud(labels: Volume, value: int) -> VertebraCloud | None:
+    """Points every SAMPLE_MM inside the smoothed mask of ``value`` (None when the label is absent)."""
+    mask = labels.array == value
+    if not mask.any():
+        return None
+    spacing_kji = np.array(labels.spacing[::-1], dtype=float)
+    field = ndimage.gaussian_filter(mask.astype(np.float32), MASK_SMOOTHING_VOXELS)
+    occupied = np.nonzero(field > 0.25)
+    low = np.array([index.min() for index in occupied], dtype=float)
+    high = np.array([index.max() for index in occupied], dtype=float)
+    axes = [np.arange(lo, hi + 1e-6, SAMPLE_MM / step) for lo, hi, step in zip(low, high, spacing_kji)]
+    kji = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    inside = ndimage.map_coordinates(field, kji.T, order=1, mode="constant") > 0.5
+    kji = kji[inside]
+    shape = np.array(mask.shape)
+    at_edge = np.any((kji < 1.0) | (kji > shape - 2.0), axis=1)
+    return VertebraCloud(labels.ras_of_index(kji[:, ::-1]), at_edge)
+
+
+def vertebra_frame(points: np.ndarray, superior_hint: np.ndarray, iterations: int = 4) -> tuple[VertebraFrame, float, float] | None:
+    """The vertebra's frame and the canal's anterior/posterior walls (local posterior mm); None without a canal.
+
+    Starts from the thickest part of the vertebra (inside the body) and ``superior_hint``. Each pass aims the
+    posterior axis from the body centre through the canal's centre (both lie on the plane of symmetry), re-takes
+    the body as everything anterior to the canal, and its endplate normal as the superior axis."""
+    hint = unit(superior_hint)
+    centre, superior = points[_thickest_part(points)].mean(axis=0), hint
+    for _ in range(iterations):
+        seed = VertebraFrame(centre, *_axes(points.mean(axis=0) - centre, superior))
+        canal = _canal(seed.local(points))
+        if canal is None:
+            return None
+        frame = VertebraFrame(centre, *_axes(seed.ras(canal.mean(axis=0)) - centre, superior))
+        canal = frame.local(seed.ras(canal))
+        midline = canal[np.abs(canal[:, 0]) < MIDLINE_MM, 1]
+        walls = (float(midline.min()), float(midline.max())) if len(midline) else (canal[:, 1].min(), canal[:, 1].max())
+        body = points[frame.local(points)[:, 1] < walls[0]]
+        centre = body.mean(axis=0)
+        superior = _least_spread_axis(body)
+        superior = superior if superior @ hint > 0 else -superior
+    shift = (centre - frame.origin) @ frame.posterior  # walls are measured from the last body centre
+    frame = VertebraFrame(centre, frame.left, frame.posterior, frame.superior)
+    return frame, walls[0] - shift, walls[1] - shift
+
+
+def _axes(backwards: np.ndarray, superior: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(left, posterior, superior) unit axes: posterior = ``backwards`` made perpendicular to ``superior``."""
+    posterior = unit(backwards - (backwards @ superior) * superior)
+    return np.cross(posterior, superior), posterior, superior
+
+
+def _thickest_part(points: np.ndarray, radius_mm: float = 12.0) -> np.ndarray:
+    """Points within ``radius_mm`` of the point farthest from the vertebra's surface: a seed inside the body."""
+    grid, low = _raster(points, 2.0)
+    depth = ndimage.distance_transform_edt(grid)
+    deepest = np.array(np.unravel_index(np.argmax(depth), depth.shape)) * 2.0 + low
+    return np.linalg.norm(points - deepest, axis=1) < radius_mm
+
+
+def _raster(points: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Occupancy image of ``points`` (cells of ``step`` mm, one empty cell of margin) and its cell-0 position."""
+    low = points.min(axis=0) - step
+    cells = np.round((points - low) / step).astype(int)
+    grid = np.zeros(cells.max(axis=0) + 2, dtype=bool)
+    grid[tuple(cells.T)] = True
+    return grid, low
+
+
+def _canal(local: np.ndarray) -> np.ndarray | None:
+    """Points (local mm, 1 mm cells) of the holes that bone encloses in axial slabs behind the body: the canal."""
+    holes = []
+    for height in np.arange(-CANAL_SEARCH_MM, CANAL_SEARCH_MM + 1e-6, 2.0):
+        slab = local[(np.abs(local[:, 2] - height) < 1.0) & (local[:, 1] > 0.0)]
+        if len(slab) == 0:
+            continue
+        image, low = _raster(slab[:, :2], 1.0)
+        image = ndimage.binary_closing(image) | image
+        hole = ndimage.binary_fill_holes(image) & ~image
+        if hole.sum() >= MIN_CANAL_AREA_MM2:
+            cells = np.argwhere(hole) * 1.0 + low
+            holes.append(np.c_[cells, np.full(len(cells), height)])
+    return np.concatenate(holes) if holes else None
+
+
+def _least_spread_axis(points: np.ndarray) -> np.ndarray:
+    return np.linalg.svd(points - points.mean(axis=0), full_matrices=False)[2][2]
+
+
+@dataclass(frozen=True)
+class Pedicle:
+    centre: np.ndarray  # RAS mm
+    axis: np.ndarray  # unit, RAS, from the posterior entry towards the body
+    width_mm: float  # transverse (medio-lateral) width of the isthmus, perpendicular to the axis
+    height_mm: float  # cranio-caudal height of the isthmus section
+    touches_edge: bool
+
+
+def find_pedicle(cloud: VertebraCloud, local: np.ndarray, frame: VertebraFrame, anterior_wall: float,
+                 posterior_wall: float, side: str) -> Pedicle | None:
+    """Thinnest coronal slab of ``side`` between the canal walls; the axis through the centroids of the pedicle's
+    coronal sections around it; the isthmus section re-cut perpendicular to that axis."""
+    sign = 1.0 if side == "left" else -1.0
+    on_side = local[:, 0] * sign > SIDE_GAP_MM
+    positions = np.arange(anterior_wall, posterior_wall + 1e-6, SLAB_MM)
+    areas = np.array([(on_side & (np.abs(local[:, 1] - position) < SLAB_MM / 2)).sum() for position in positions])
+    if len(areas) < 3 or (areas == 0).any():
+        return None
+    isthmus = positions[int(np.argmin(areas))]
+    start = local[on_side & (np.abs(local[:, 1] - isthmus) < SLAB_MM / 2)].mean(axis=0)
+    coronal = np.array([0.0, 1.0, 0.0])
+    centres = [start]
+    for step in (SLAB_MM, -SLAB_MM):
+        centre = start
+        for _ in range(int(AXIS_HALF_LENGTH_MM / SLAB_MM)):
+            section = _section(local, on_side, centre + step * coronal, coronal)
+            if not section.any():
+                break
+            centre = local[section].mean(axis=0)
+            centres.append(centre)
+    if len(centres) < 3:
+        return None
+    axis = _line_direction(np.array(centres))
+    axis = axis if axis[1] < 0 else -axis  # towards the body
+    section = _section(local, on_side, start, axis)
+    centre = local[section].mean(axis=0)
+    section = _section(local, on_side, centre, axis)
+    width, height = _chords(local[section] - local[section].mean(axis=0), axis)
+    return Pedicle(frame.ras(local[section].mean(axis=0)), unit(axis @ frame.axes), width, height,
+                   bool(cloud.at_edge[section].any()))
+
+
+def _line_direction(points: np.ndarray) -> np.ndarray:
+    return np.linalg.svd(points - points.mean(axis=0), full_matrices=False)[2][0]
+
+
+def _in_plane_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(across, upward): transverse direction in the vertebra's axial plane and its perpendicular, both in the plane."""
+    across = unit(np.cross(normal, [0.0, 0.0, 1.0]))
+    return across, np.cross(across, normal)
+
+
+def _section(local: np.ndarray, on_side: np.ndarray, centre: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Points of the slab perpendicular to ``normal`` through ``centre`` that form the bony region around it."""
+    across, upward = _in_plane_axes(normal)
+    offset = local - centre
+    slab = on_side & (np.abs(offset @ normal) < SLAB_MM / 2)
+    slab &= np.hypot(offset @ across, offset @ upward) < SECTION_RADIUS_MM
+    if not slab.any():
+        return slab
+    u, v = offset[slab] @ across, offset[slab] @ upward
+    cells = np.round(np.c_[u, v] / SAMPLE_MM).astype(int)
+    low = cells.min(axis=0)
+    image = np.zeros(cells.max(axis=0) - low + 1, dtype=bool)
+    image[tuple((cells - low).T)] = True
+    components, _ = ndimage.label(ndimage.binary_closing(image) | image)
+    own = components[tuple((cells - low).T)]
+    keep = np.zeros_like(slab)
+    keep[np.flatnonzero(slab)[own == own[np.argmin(np.hypot(u, v))]]] = True
+    return keep
+
+
+def _chords(offset: np.ndarray, normal: np.ndarray) -> tuple[float, float]:
+    """Transverse width and height (mm) of a section through its centroid (``offset`` from it, local mm)."""
+    across, upward = _in_plane_axes(normal)
+    u, v = offset @ across, offset @ upward
+    width = _run_length(u[np.abs(v) < SAMPLE_MM])
+    height = _run_length(v[np.abs(u) < SAMPLE_MM])
+    return width, height
+
+
+def _run_length(values: np.ndarray) -> float:
+    """Length of the gap-free run of sample positions ``values`` that contains 0."""
+    cells = np.unique(np.round(values / SAMPLE_MM).astype(int))
+    if 0 not in cells:
+        return 0.0
+    low, high = 0, 0
+    while low - 1 in cells:
+        low -= 1
+    while high + 1 in cells:
+        high += 1
+    return float((high - low + 1) * SAMPLE_MM)
+
+
+def lumbar_landmarks(clouds: Mapping[str, VertebraCloud], method_prefix: str = "") -> LandmarkSet:
+    """Body centre and left/right pedicle landmarks of L1-L5 from ``clouds`` (level "L3" -> points)."""
+    result = LandmarkSet()
+    for index, level in enumerate(LEVELS):
+        names = [f"{level}_body_center"] + [f"{level}_pedicle_center_{side}" for side in SIDES]
+        cloud = clouds.get(level)
+        if cloud is None:
+            _missing(result, names, method_prefix, f"vertebrae_{level} is not in the segmentation")
+            continue
+        found = vertebra_frame(cloud.points, _superior_hint(clouds, index))
+        if found is None:
+            _missing(result, names, method_prefix, f"no spinal canal found behind the vertebral body of {level}")
+            continue
+        frame, anterior_wall, posterior_wall = found
+        local = frame.local(cloud.points)
+        if cloud.at_edge[local[:, 1] < anterior_wall].any():
+            _missing(result, names, method_prefix, f"the body of {level} is cut by the field of view")
+            continue
+        result.add(Landmark(names[0], frame.origin, 1.0, f"{method_prefix}centroid of the body (anterior to the canal)",
+                            extras={"left_axis": frame.left, "posterior_axis": frame.posterior,
+                                    "superior_axis": frame.superior,
+                                    "canal_depth_mm": posterior_wall - anterior_wall}))
+        for side, name in zip(SIDES, names[1:]):
+            _add_pedicle(result, name, find_pedicle(cloud, local, frame, anterior_wall, posterior_wall, side), method_prefix)
+    return result
+
+
+def _superior_hint(clouds: Mapping[str, VertebraCloud], index: int) -> np.ndarray:
+    """Towards the adjacent cranial vertebra (anatomy, so it follows a rotated scan); with neither adjacent
+    lumbar vertebra present, the scan's superior (farther levels are too curved by the lordosis to use)."""
+    own = clouds[LEVELS[index]]
+    upper = clouds.get(LEVELS[index - 1]) if index > 0 else None
+    lower = clouds.get(LEVELS[index + 1]) if index + 1 < len(LEVELS) else None
+    if upper is None and lower is None:
+        return SCAN_SUPERIOR
+    return unit((upper or own).points.mean(axis=0) - (lower or own).points.mean(axis=0))
+
+
+def _add_pedicle(result: LandmarkSet, name: str, pedicle: Pedicle | None, method_prefix: str) -> None:
+    if pedicle is None:
+        _missing(result, [name], method_prefix, "no pedicle found between the canal walls on this side")
+    elif pedicle.touches_edge:
+        _missing(result, [name], method_prefix, "the pedicle is cut by the field of view")
+    else:
+        result.add(Landmark(name, pedicle.centre, 1.0, f"{method_prefix}centroid of the pedicle isthmus section",
+                            extras={"direction": pedicle.axis, "isthmus_width_mm": pedicle.width_mm,
+                                    "isthmus_height_mm": pedicle.height_mm}))
+
+
+def _missing(result: LandmarkSet, names: list[str], method_prefix: str, reason: str) -> None:
+    for name in names:
+        result.add(Landmark(name, None, 0.0, method_prefix.rstrip(": "), missing_reason=reason))
