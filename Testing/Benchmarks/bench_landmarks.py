@@ -4,6 +4,8 @@ Phantoms: detection on the phantom CT + its label map against the same definitio
 meshes (exact truth for those definitions). Real CT: detection with TotalSegmentator v1 labels against the
 landmarks derived from the v2 reference labels: this measures how much the landmarks move when the
 segmentation changes, not accuracy against manual truth (none exists for this CT).
+Lumbar: VerSe single-vertebra masks (1 mm, expert-corrected annotation) against the same masks resampled to
+3 mm: how far the lumbar landmarks move with resolution (robustness, not accuracy).
 Prints a table per spacing and ends with one line of JSON.
 """
 
@@ -13,19 +15,26 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
-from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
+from SurgicalAIPlannerLib.imaging import Volume, load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
-from SurgicalAIPlannerLib.landmarks.detect import detect_landmarks
+from SurgicalAIPlannerLib.landmarks.detect import detect_landmarks, vertebra_clouds
 from SurgicalAIPlannerLib.landmarks.evaluation import compare
+from SurgicalAIPlannerLib.landmarks.spine import lumbar_landmarks
 from SurgicalAIPlannerLib.phantoms import PhantomSpec, available_datasets, build_phantom, load_staple_dataset
 from SurgicalAIPlannerLib.phantoms.truth import true_landmarks
 from SurgicalAIPlannerLib.resources import sample_ct_path, sample_label_table_path, sample_reference_labels_path
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "totalseg-example-ct"
+VERSE = SHARED.parent / "xrayto3d-bone-masks"
+# VerSe masks (label 1) and their level: VerSe label 23 = L4, 24 = L5.
+VERSE_MASKS = {"sub-verse004_vert-23-seg-vert_msk.nii.gz": "L4", "sub-verse004_vert-24-seg-vert_msk.nii.gz": "L5",
+               "sub-verse410_split-verse267_vert-24-seg-vert_msk_gt.nii.gz": "L5"}
 REGIONS = ("hip", "knee", "ankle")
 SPACINGS = (1.0, 3.0)
 
@@ -70,6 +79,33 @@ def real_ct_errors() -> dict[str, float]:
     return {row.name: round(row.error_mm, 2) for row in compare(other, reference) if row.status == "both"}
 
 
+def coarsened(mask: Volume, spacing_mm: float) -> Volume:
+    """``mask`` resampled to ``spacing_mm`` voxels (area-weighted: Gaussian pre-filter, voxel-centre sampling, 0.5 threshold)."""
+    factor = spacing_mm / np.array(mask.spacing[::-1])
+    field = ndimage.gaussian_filter((mask.array > 0).astype(np.float32), factor / 2.5)
+    shape = np.floor(np.array(mask.array.shape) / factor).astype(int)
+    centres = np.meshgrid(*[np.arange(n) * f + (f - 1) / 2 for n, f in zip(shape, factor)], indexing="ij")
+    array = ndimage.map_coordinates(field, [c.ravel() for c in centres], order=1) > 0.5
+    origin = mask.ijk_to_frame()[:3, :3] @ ((factor[::-1] - 1) / 2) + np.asarray(mask.origin)
+    return replace(mask, array=array.reshape(shape).astype(np.uint16), spacing=(spacing_mm,) * 3, origin=tuple(origin))
+
+
+def lumbar_resolution_errors() -> dict[str, object]:
+    """Lumbar landmarks of each VerSe mask at 3 mm vs at its own 1 mm: distance (mm) or the status when not both found."""
+    result: dict[str, object] = {}
+    for file, level in VERSE_MASKS.items():
+        mask = load_labelmap(VERSE / file)
+        names = {1: f"vertebrae_{level}"}
+        fine = lumbar_landmarks(vertebra_clouds(mask, names))
+        coarse = lumbar_landmarks(vertebra_clouds(coarsened(mask, 3.0), names))
+        for row in compare(coarse, fine):
+            if row.name.startswith(level):
+                key = f"{file.split('_msk')[0]} {row.name}"
+                result[key] = round(row.error_mm, 2) if row.status == "both" else (
+                    row.status if row.status != "both missing" else fine.landmarks[row.name].missing_reason)
+    return result
+
+
 def summarise(errors: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     return {name: {"n": len(values), "mean": round(float(np.mean(values)), 2), "median": round(float(np.median(values)), 2),
                    "max": round(float(np.max(values)), 2)} for name, values in sorted(errors.items())}
@@ -92,6 +128,11 @@ def main() -> int:
     for name, error in real.items():
         print(f"{name:32s} {error:6.2f} mm")
     figures["real_ct_v1_vs_v2_reference"] = real
+    print("Lumbar: VerSe masks at 3 mm vs 1 mm (resolution robustness)")
+    lumbar = lumbar_resolution_errors()
+    for name, error in lumbar.items():
+        print(f"{name:60s} {error}")
+    figures["lumbar_verse_3mm_vs_1mm"] = lumbar
     print(json.dumps({"bench": "landmarks", **figures}, separators=(",", ":")))
     return 0
 
