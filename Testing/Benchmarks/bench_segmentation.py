@@ -85,6 +85,7 @@ def main() -> int:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--record-in-manifest", action="store_true", help="write the model's Dice into its manifest")
+    parser.add_argument("--skip-large", action="store_true", help="only the Dice part (e.g. to record a checkpoint)")
     parser.add_argument("--large-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.large_only:
@@ -100,8 +101,10 @@ def main() -> int:
         print(f"{name:<14} {model_dice[name]:7.3f} {classical_dice[name]:10.3f}")
     print(f"{'mean':<14} {np.mean(list(model_dice.values())):7.3f} {np.mean(list(classical_dice.values())):10.3f}")
     print(f"wall time: model {model_s:.1f} s on {device}, classical {classical_s:.1f} s")
-    large_model, large_classical = large_in_child(args.model, args.device), large_in_child("classical", "cpu")
-    for name, run in (("model", large_model), ("classical", large_classical)):
+    large_model = large_classical = None
+    if not args.skip_large:
+        large_model, large_classical = large_in_child(args.model, args.device), large_in_child("classical", "cpu")
+    for name, run in (("model", large_model), ("classical", large_classical)) if large_model else ():
         print(f"512x512x300 CT, {name}: wall {run['wall_s']} s, CPU {run['cpu_s']} s, peak RSS {run['peak_rss_mb']} MB "
               f"on {run['device']} ({os.cpu_count()} CPU cores visible)")
     if args.record_in_manifest:
