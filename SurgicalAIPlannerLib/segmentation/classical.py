@@ -35,6 +35,7 @@ BODY_HU = -400.0
 MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
 LATERAL_MM = 40.0
+SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
 
 
 def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Volume:
@@ -121,7 +122,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
     for side, sign in (("left", -1), ("right", 1)):
         hip_side = bone & (sign * (x - midline) >= 0) & (z < s1_top + 40.0)
         labels[hip_side] = BY_NAME[f"hip_{side}"].value
-    sacrum = bone & central & (y < head_y) & (z > head_z - 30.0) & (z <= s1_top)
+    sacrum = bone & (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & (y < head_y) & (z > head_z - 30.0) & (z <= s1_top)
     labels[sacrum] = BY_NAME["sacrum"].value
     for side, (centre, radius) in heads.items():
         sign = -1 if side == "left" else 1
