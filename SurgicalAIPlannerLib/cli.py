@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "SurgicalAIPlannerLib.web.commands",
     "SurgicalAIPlannerLib.pacs.commands",
     "SurgicalAIPlannerLib.governance.commands",
+    "SurgicalAIPlannerLib.export.commands",
     "SurgicalAIPlannerLib.landmarks.commands",
 )
 

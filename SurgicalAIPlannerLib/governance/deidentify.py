@@ -90,9 +90,9 @@ def deidentify_dataset(dataset: Dataset, pseudonymizer: Pseudonymizer) -> Datase
 
 def _rules(pseudonym: str) -> dict:
     def set_pseudonym(dataset: Dataset, tag: tuple[int, int]) -> None:
-        dataset[tag].value = pseudonym if tag in dataset else None
-        if tag not in dataset:
-            setattr(dataset, pydicom.datadict.keyword_for_tag(tag), pseudonym)
+        # A one-component person name carries a trailing caret (PS3.5 6.2.1): the pseudonym is no family name.
+        value = f"{pseudonym}^" if tag == PATIENT_NAME else pseudonym
+        setattr(dataset, pydicom.datadict.keyword_for_tag(tag), value)
 
     # UIDs were already replaced (consistently, nested ones too), so the table's U actions must not redo it.
     uid_tags = dicom_anonymization_database_selector(STANDARD_EDITION)["U_TAGS"]

@@ -21,7 +21,7 @@ def test_deidentified_series_has_no_phi_and_same_voxels(ct_series_with_uids, tmp
 
     header = pydicom.dcmread(files[0], stop_before_pixels=True)
     pseudonym = Pseudonymizer(b"test-key-1").patient(SOURCE_PHI["PatientID"])
-    assert header.PatientID == pseudonym == str(header.PatientName)
+    assert header.PatientID == pseudonym == header.PatientName.family_name
     assert header.PatientIdentityRemoved == "YES"
     assert header.DeidentificationMethodCodeSequence[0].CodeValue == "113100"
     assert not any(element.tag.is_private for element in header)

@@ -1,0 +1,150 @@
+"""``surgical-planner report PLAN_DIR`` and ``surgical-planner export-fhir PLAN_DIR --server URL``.
+
+PLAN_DIR is what ``surgical-planner plan`` writes (see ``plan_summary.py`` for the files read). Outputs go
+to PLAN_DIR/exports/ (``report.html``, ``report.pdf``, ``fhir-bundle.json``), each written atomically, and
+each export is recorded in PLAN_DIR/audit.jsonl. ``--deidentify`` replaces identity by a keyed pseudonym
+(DICOM PS3.15 Basic Profile; key from SURGICAL_PLANNER_DEID_KEY) in everything written or sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+
+from ..governance.audit import AuditLog
+from ..governance.commands import AUDIT_FILE
+from ..governance.deidentify import Pseudonymizer
+from ..governance.files import write_text_atomic
+from ..imaging import load_ct, load_labelmap
+from ..imaging.label_table import read_label_table
+from ..pacs.credentials import CredentialsError, load_credentials
+from ..pacs.remote import RemoteError
+from ..resources import sample_label_table_path
+from ..segmentation.labels import BY_NAME
+from .fhir_bundle import ImagingContext, ReportDocument, build_transaction
+from .fhir_client import ENV_PREFIX, post_transaction
+from .pictures import SurfaceItem, axial_slice_picture, bone_polydata, render_views
+from .plan_summary import PLAN_FILE, PlanSummary, load_plan_summary
+from .report import ReportPictures, ReportSubject, write_report
+
+EXPORTS = "exports"
+REPORT_BONES = ("hip_left", "hip_right", "femur_left", "femur_right", "sacrum")
+PATIENT_ID_SYSTEM = "urn:surgical-planner:patient-id"  # a site replaces it with its own identifier system
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    report = subparsers.add_parser("report", help="write the plan report (HTML and PDF) into PLAN_DIR/exports")
+    _common(report)
+    report.add_argument("--segmentation", help="bone label map on the CT's grid, for the 3D pictures")
+    report.add_argument("--label-table", help="value,name CSV of --segmentation (default: TotalSegmentator v2 'total')")
+    report.set_defaults(run=run_report)
+
+    fhir = subparsers.add_parser("export-fhir", help="post the plan as a FHIR R4 transaction to a server")
+    _common(fhir)
+    fhir.add_argument("--server", required=True, help="FHIR base URL, e.g. https://ehr.example.org/fhir/R4")
+    fhir.add_argument("--dicomweb-url", default="", help="DICOMweb URL where the study can be retrieved")
+    fhir.add_argument("--config", help="JSON credentials file for the FHIR server (mode 600)")
+    fhir.add_argument("--ca-bundle", help="CA certificate(s) to verify the server's TLS certificate with")
+    fhir.set_defaults(run=run_export_fhir)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan_dir", help=f"plan directory ({PLAN_FILE}, optional signoff.json, {AUDIT_FILE})")
+    parser.add_argument("--ct", help="the CT as a DICOM folder, when the plan was made from another copy of it")
+    parser.add_argument("--deidentify", action="store_true", help="pseudonymise every output (PS3.15 Basic Profile)")
+
+
+@dataclass(frozen=True)
+class _Case:
+    plan: PlanSummary
+    ct_path: Path
+    identity: ImagingContext
+    subject: ReportSubject
+
+
+def _case(args: argparse.Namespace) -> _Case:
+    plan_dir = Path(args.plan_dir)
+    plan = load_plan_summary(plan_dir)
+    from ..planning.plan_io import read_plan_json
+
+    ct_path = Path(args.ct or read_plan_json(plan_dir / PLAN_FILE).get("inputs", {}).get("ct", ""))
+    header = _first_header(ct_path)
+    pseudonymizer = Pseudonymizer.from_environment() if args.deidentify else None
+
+    def uid(value: str) -> str:
+        return pseudonymizer.uid(value) if pseudonymizer and value else value
+
+    patient_id = str(header.get("PatientID", "")) if header else ""
+    shown_id = pseudonymizer.patient(patient_id) if pseudonymizer else patient_id
+    name = shown_id if pseudonymizer else (str(header.get("PatientName", "")) if header else "")
+    identity = ImagingContext(shown_id, PATIENT_ID_SYSTEM, "" if pseudonymizer else name,
+                              uid(str(header.get("StudyInstanceUID", ""))) if header else "",
+                              uid(str(header.get("SeriesInstanceUID", ""))) if header else "",
+                              str(header.get("Modality", "CT")) if header else "CT",
+                              len([p for p in ct_path.iterdir() if p.is_file()]) if ct_path.is_dir() else 0,
+                              getattr(args, "dicomweb_url", ""))
+    subject = ReportSubject(name or "(not recorded)", shown_id or "(not recorded)", identity.study_uid or "(none)",
+                            "" if pseudonymizer or not header else str(header.get("StudyDate", "")),
+                            str(header.get("SeriesDescription", "")) if header else ct_path.name, bool(pseudonymizer))
+    return _Case(plan, ct_path, identity, subject)
+
+
+def _first_header(ct_path: Path) -> pydicom.Dataset | None:
+    """Identity of a DICOM CT (None for image files, which carry none)."""
+    if not ct_path.is_dir():
+        return None
+    for path in sorted(p for p in ct_path.rglob("*") if p.is_file()):
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    return None
+
+
+def run_report(args: argparse.Namespace) -> int:
+    case = _case(args)
+    ct = load_ct(case.ct_path)
+    views, labels, colors = {}, None, {}
+    if args.segmentation:
+        labels = load_labelmap(args.segmentation)
+        table = read_label_table(args.label_table or sample_label_table_path())
+        bones = {value: name for value, name in table.items() if name in REPORT_BONES}
+        items = [SurfaceItem(name, bone_polydata(labels, value), BY_NAME[name].color) for value, name in bones.items()]
+        views = render_views(items)
+        colors = {value: BY_NAME[name].color for value, name in bones.items()}
+    overlay = labels if labels is not None and labels.array.shape == ct.array.shape else None
+    slice_png, k = axial_slice_picture(ct, overlay, colors=colors)
+    pictures = ReportPictures(views, slice_png, f"axial slice {k} (bone window; patient's right on the left)")
+    plan_dir = Path(args.plan_dir)
+    audit = AuditLog(plan_dir / AUDIT_FILE)
+    html, pdf = write_report(case.plan, case.subject, pictures, plan_dir / EXPORTS,
+                             audit.head() if audit.path.exists() else "")
+    audit.append("export", "surgical-planner report", {"outputs": [html.name, pdf.name], "draft": case.plan.is_draft,
+                                                       "deidentified": args.deidentify})
+    print(f"report{' (DRAFT: plan not signed)' if case.plan.is_draft else ''}: {html} and {pdf}")
+    return 0
+
+
+def run_export_fhir(args: argparse.Namespace) -> int:
+    case = _case(args)
+    if not case.identity.study_uid:
+        print(f"error: {case.ct_path}: not a DICOM CT, so there is no study to reference; give --ct DICOM_FOLDER",
+              file=sys.stderr)
+        return 2
+    plan_dir = Path(args.plan_dir)
+    pdf_path = plan_dir / EXPORTS / "report.pdf"
+    report = ReportDocument(pdf_path.read_bytes(), "Surgical plan report") if pdf_path.is_file() else None
+    bundle = build_transaction(case.plan, case.identity, report, deidentified=args.deidentify)
+    write_text_atomic(plan_dir / EXPORTS / "fhir-bundle.json", bundle.model_dump_json(indent=1, exclude_none=True))
+    try:
+        answer = post_transaction(args.server, bundle, load_credentials(ENV_PREFIX, args.config), args.ca_bundle)
+    except (RemoteError, CredentialsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    AuditLog(plan_dir / AUDIT_FILE).append("export", "surgical-planner export-fhir", {
+        "server": args.server, "resources": len(answer.get("entry", [])), "draft": case.plan.is_draft,
+        "deidentified": args.deidentify, "report_attached": report is not None})
+    print(f"posted {len(answer.get('entry', []))} resources to {args.server}"
+          f"{' (DRAFT: plan not signed)' if case.plan.is_draft else ''}")
+    return 0
