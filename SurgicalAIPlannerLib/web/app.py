@@ -141,9 +141,19 @@ class PlannerWebApp(TrameApp):
             plan.nodes[role].GetDisplayNode().SetColor(*IMPLANT_RGB)
         if self.session.segmentation_node is not None:
             self.session.segmentation_node.GetDisplayNode().SetOpacity3D(BONE_OPACITY_WITH_PLAN)
+        self._hide_landmark_labels()
         cup_transform = plan.nodes["cupTransform"]
         cup_transform.CreateDefaultDisplayNodes()
-        cup_transform.GetDisplayNode().SetEditorVisibility(True)
+        handles = cup_transform.GetDisplayNode()
+        handles.SetEditorVisibility(True)
+        handles.SetEditorScalingEnabled(False)  # a cup is rigid: move and turn only
+        handles.SetEditorSliceIntersectionVisibility(False)  # keep the slice views readable
         neck_cut = plan.nodes["neckCut"]
         neck_cut.CreateDefaultDisplayNodes()
         neck_cut.GetDisplayNode().SetHandlesInteractive(True)
+
+    def _hide_landmark_labels(self) -> None:
+        """Thirty overlapping landmark names would hide the implants; the points stay."""
+        landmark_nodes = self.session.landmark_nodes
+        for node in landmark_nodes.nodes.values() if landmark_nodes else ():
+            node.GetDisplayNode().SetPointLabelsVisibility(False)

@@ -91,7 +91,8 @@ class PlanHistory:
 def metric_row(measurement) -> dict:
     value = measurement.value
     shown = "—" if value is None or math.isnan(value) else f"{value:.1f}"
-    return {"key": measurement.key, "label": measurement.label, "value": shown, "unit": measurement.unit,
+    unit = "" if measurement.unit == "1" else measurement.unit  # UCUM's "1" (a count or a yes/no) reads as noise
+    return {"key": measurement.key, "label": measurement.label, "value": shown, "unit": unit,
             "target": measurement.target, "status": measurement.status}
 
 

@@ -5,6 +5,10 @@
 - open page → first 3D frame: the same for a further session on a running server.
 - memory per open session: resident memory of each session process while its page is open (``/sessions``),
   and of the launcher.
+- plan edit round trip: on a proposed plan, from a new cup inclination typed into the page's number field until
+  the page's metrics table shows the recomputed inclination (server round trip: state sync, ``set_cup_orientation``,
+  MRML observers, metrics, state back), timed inside the browser; median and p95 of ``EDITS`` edits made
+  ``IDLE_PAUSE_S`` apart, and of as many made back to back (each then waits for the previous render and autosave).
 Prints the figures and ends with one line of JSON.
 """
 
@@ -26,6 +30,24 @@ from SurgicalAIPlannerLib.web.launcher import resident_memory_mib  # noqa: E402
 
 SERVE_RUNS = 2
 OPEN_SESSIONS = 3
+EDITS = 20
+IDLE_PAUSE_S = 2.0
+REQUEST = "Total hip arthroplasty, left, 12 mm press-fit stem, avoid leg length discrepancy > 5 mm"
+# In the page: type an inclination, resolve with the milliseconds until the metrics table shows it.
+TIME_EDIT_JS = """async (value) => {
+  const input = document.querySelector("[data-testid='cup-inclination'] input");
+  const table = document.querySelector("[data-testid='metrics-table'] tbody");
+  const expected = value.toFixed(1) + " deg";
+  const shown = () => table.querySelector("tr[data-key='cup_inclination'] [data-testid='metric-value']").textContent.trim() === expected;
+  const started = performance.now();
+  const done = new Promise(resolve => {
+    const observer = new MutationObserver(() => { if (shown()) { observer.disconnect(); resolve(performance.now() - started); } });
+    observer.observe(table, {subtree: true, childList: true, characterData: true});
+  });
+  input.value = String(value);
+  input.dispatchEvent(new Event("input", {bubbles: true}));
+  return await done;
+}"""
 
 
 def shows_bone(rgb) -> bool:
@@ -58,7 +80,33 @@ def sessions_memory() -> dict:
                 "launcher_rss_mib": resident_memory_mib(planner.process.pid)}
 
 
+def plan_edit_round_trips(pause_s: float) -> list[float]:
+    """Milliseconds from a cup inclination typed in the page to the metrics table showing it, ``EDITS`` times,
+    ``pause_s`` apart (a pause longer than the autosave delay + save lets each edit find the session idle)."""
+    with running_planner() as planner, chromium_browser() as browser:
+        page = browser.new_page()
+        page.goto(planner.url + "/", timeout=180_000)
+        wait_for_view(page, THREED_VIEW_IMAGE, shows_bone, timeout_s=180)
+        page.get_by_role("textbox", name="Request").fill(REQUEST)
+        page.get_by_test_id("propose-plan").click()
+        page.locator("tr[data-key='cup_inclination']").wait_for(timeout=60_000)
+        # Distinct values in and out of Lewinnek's zone, never the one shown (that would be no edit).
+        values = [35.0 + 1.5 * (i % 14) + (0.5 if i >= 14 else 0.0) for i in range(EDITS)]
+        times = []
+        for value in values:
+            page.wait_for_timeout(pause_s * 1000)
+            times.append(page.evaluate(TIME_EDIT_JS, value))
+        return times
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
 def main() -> int:
+    edits_ms = plan_edit_round_trips(IDLE_PAUSE_S)
+    rapid_ms = plan_edit_round_trips(0.0)
     serve_times = [serve_to_first_frame() for _ in range(SERVE_RUNS)]
     memory = sessions_memory()
     figures = {
@@ -69,12 +117,21 @@ def main() -> int:
         "session_rss_mib_median": round(statistics.median(memory["session_rss_mib"]), 1),
         "session_rss_mib": memory["session_rss_mib"],
         "launcher_rss_mib": round(memory["launcher_rss_mib"], 1),
+        "plan_edit_round_trip_ms_median": round(statistics.median(edits_ms), 1),
+        "plan_edit_round_trip_ms_p95": round(percentile(edits_ms, 0.95), 1),
+        "plan_edit_round_trip_ms": [round(t, 1) for t in edits_ms],
+        "plan_edit_back_to_back_ms_median": round(statistics.median(rapid_ms), 1),
+        "plan_edit_back_to_back_ms_p95": round(percentile(rapid_ms, 0.95), 1),
     }
     print(f"serve -> first 3D frame in the browser: {figures['serve_to_first_3d_frame_s']} s "
           f"(median of {SERVE_RUNS}: {figures['serve_to_first_3d_frame_runs_s']})")
     print(f"open page -> first 3D frame (server running): {figures['open_page_to_first_3d_frame_s']} s")
     print(f"memory per open session (RSS, {figures['open_sessions']} open): median {figures['session_rss_mib_median']} MiB "
           f"{figures['session_rss_mib']}; launcher {figures['launcher_rss_mib']} MiB")
+    print(f"plan edit (cup inclination typed) -> metrics shown in the page: median "
+          f"{figures['plan_edit_round_trip_ms_median']} ms, p95 {figures['plan_edit_round_trip_ms_p95']} ms ({EDITS} edits "
+          f"{IDLE_PAUSE_S} s apart); back to back: median {figures['plan_edit_back_to_back_ms_median']} ms, "
+          f"p95 {figures['plan_edit_back_to_back_ms_p95']} ms")
     print(json.dumps(figures))
     return 0
 

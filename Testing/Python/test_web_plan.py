@@ -103,6 +103,8 @@ def test_propose_edit_undo_sign_download(page, plans_dir):
         "bg-amber-darken-3")
     assert saved_inclination(wait_saved(plans_dir, lambda d: abs(saved_inclination(d) - 55) < 0.05)) == pytest.approx(55, abs=0.05)
     page.screenshot(path=IMAGES / "web_plan_page.png")
+    page.locator("tr[data-key='lewinnek_safe_zone']").scroll_into_view_if_needed()
+    page.screenshot(path=IMAGES / "web_plan_metrics.png")
 
     page.get_by_test_id("undo").click()
     expect(inclination).to_have_text("40.0 deg", timeout=20_000)
