@@ -18,7 +18,7 @@ import pydicom
 from ..governance.audit import AuditLog
 from ..governance.commands import AUDIT_FILE
 from ..governance.deidentify import Pseudonymizer
-from ..governance.files import write_text_atomic
+from ..atomic import write_text_atomic
 from ..imaging import load_ct, load_labelmap
 from ..imaging.label_table import read_label_table
 from ..pacs.credentials import CredentialsError, load_credentials

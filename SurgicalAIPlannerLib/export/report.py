@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from ..governance.files import write_bytes_atomic, write_text_atomic
+from ..atomic import write_bytes_atomic, write_text_atomic
 from .plan_summary import PlanSummary
 
 STATUS_TEXT = {"ok": "OK", "warning": "WARNING", "violation": "OUT OF LIMIT", "info": ""}

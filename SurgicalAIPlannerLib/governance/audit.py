@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..atomic import write_text_atomic
+
 EVENTS = ("load", "ai_run", "proposal", "user_change", "sign_off", "export", "pacs_pull", "pacs_push")
 GENESIS = "0" * 64
 
@@ -80,10 +82,7 @@ def _last(handle) -> tuple[int, str]:
 
 
 def _write_head(log_path: Path, record: dict) -> None:
-    target = head_path(log_path)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(json.dumps({"seq": record["seq"], "hash": record["hash"]}) + "\n")
-    os.replace(partial, target)
+    write_text_atomic(head_path(log_path), json.dumps({"seq": record["seq"], "hash": record["hash"]}) + "\n")
 
 
 def verify(path: Path | str) -> VerifyResult:

@@ -29,7 +29,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence
 
-from .files import staged_folder
+from ..atomic import staged_folder
 
 KEY_ENVIRONMENT = "SURGICAL_PLANNER_DEID_KEY"
 STANDARD_EDITION = "dicomfields_2026c"

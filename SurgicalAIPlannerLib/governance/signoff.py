@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .audit import AuditLog
-from .files import write_text_atomic
+from ..atomic import write_text_atomic
 
 SIGNOFF_FILE = "signoff.json"
 

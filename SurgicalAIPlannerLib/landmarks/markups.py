@@ -9,13 +9,12 @@ top-level key ``surgicalPlanner``, which Slicer ignores.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from ..atomic import write_json_atomic
 from ..imaging.volume import LPS_TO_RAS
 from .model import Landmark, LandmarkSet
 
@@ -82,17 +81,7 @@ def write_markups(landmarks: LandmarkSet, path: Path | str, system: CoordinateSy
     path = Path(path)
     if not path.name.endswith(".json"):
         raise MarkupsFileError(path, "a markups file must end in .mrk.json (or .json)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(to_markups_json(landmarks, system), indent=2)
-    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(text)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return path
+    return write_json_atomic(path, to_markups_json(landmarks, system), indent=2)
 
 
 def read_markups(path: Path | str) -> LandmarkSet:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from ..governance.files import staged_folder
+from ..atomic import staged_folder
 from ..imaging import ImageLoadError, Volume, load_ct
 from .client import PacsClient, SeriesSummary
 from .remote import RemoteError, redact

@@ -146,7 +146,7 @@ def _draw_ct(meshes: dict[str, BoneMesh], grid: Volume, values: dict[str, int], 
 
 def save_phantom(phantom: Phantom, folder: Path | str, stem: str) -> dict[str, Path]:
     """Write ``<stem>_ct.nii.gz`` and ``<stem>_labels.nii.gz`` (atomically) into ``folder``; returns the paths."""
-    from .io import write_volume
+    from ..imaging.writing import save_volume as write_volume
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

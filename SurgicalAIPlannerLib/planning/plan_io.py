@@ -8,9 +8,7 @@ from the JSON; ``load_plan_scene`` takes over the nodes of a loaded .mrb.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +17,7 @@ import numpy as np
 import vtk
 
 from .. import __version__
+from ..atomic import write_json_atomic
 from ..implants.catalog import ImplantCatalog, default_catalog_paths, load_catalog
 from ..landmarks.model import Landmark, LandmarkSet
 from ..scene import SlicerContext, load_bundle, save_bundle
@@ -129,19 +128,6 @@ def _metric_entry(measurement) -> dict:
             "code": {"system": code.system, "code": code.code, "display": code.display} if code else None}
 
 
-def write_json_atomic(data: dict, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, allow_nan=False)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    return path
-
-
 def save_plan(session: ThaPlanSession, output_dir: Path | str, inputs: dict | None = None,
               models: dict | None = None, created: str | None = None) -> dict[str, Path]:
     """Write the plan JSON and the scene bundle (with the plan document inside) into ``output_dir``."""
@@ -149,7 +135,7 @@ def save_plan(session: ThaPlanSession, output_dir: Path | str, inputs: dict | No
     document = plan_document(session, created, inputs, models)
     text_node = _plan_text_node(session.context)
     text_node.SetText(json.dumps(document, allow_nan=False))
-    json_path = write_json_atomic(document, output_dir / PLAN_JSON)
+    json_path = write_json_atomic(output_dir / PLAN_JSON, document)
     scene_path = save_bundle(session.context, output_dir / PLAN_SCENE)
     return {"plan_json": json_path, "scene": scene_path}
 

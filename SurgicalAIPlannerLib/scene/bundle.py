@@ -6,13 +6,13 @@ bundle is never left half-written.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import zipfile
 from pathlib import Path
 
 import slicer
 
+from ..atomic import atomic_target
 from .context import SlicerContext, new_headless_context
 
 
@@ -36,14 +36,8 @@ def save_bundle(context: SlicerContext, path: Path | str) -> Path:
         messages = slicer.vtkMRMLMessageCollection()
         if not context.app_logic.SaveSceneToSlicerDataBundleDirectory(str(bundle_dir), None, messages):
             raise SceneBundleError(f"{path}: saving the scene failed: {_messages_text(messages)}")
-        descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-        os.close(descriptor)
-        try:
-            _zip_folder(bundle_dir, Path(partial))
-            os.replace(partial, path)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
+        with atomic_target(path) as partial:
+            _zip_folder(bundle_dir, partial)
     return path
 
 
