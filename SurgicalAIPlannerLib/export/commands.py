@@ -105,18 +105,19 @@ def _first_header(ct_path: Path) -> pydicom.Dataset | None:
 def run_report(args: argparse.Namespace) -> int:
     case = _case(args)
     ct = load_ct(case.ct_path)
-    views, labels, colors = {}, None, {}
+    plan_dir = Path(args.plan_dir)
+    items, labels, colors = _plan_scene_items(plan_dir), None, {}
     if args.segmentation:
         labels = load_labelmap(args.segmentation)
         table = read_label_table(args.label_table or sample_label_table_path())
         bones = {value: name for value, name in table.items() if name in REPORT_BONES}
-        items = [SurfaceItem(name, bone_polydata(labels, value), BY_NAME[name].color) for value, name in bones.items()]
-        views = render_views(items)
+        items = [item for item in items if item.name not in REPORT_BONES]  # the given label map's bones instead
+        items += [SurfaceItem(name, bone_polydata(labels, value), BY_NAME[name].color) for value, name in bones.items()]
         colors = {value: BY_NAME[name].color for value, name in bones.items()}
+    views = render_views(items) if items else {}
     overlay = labels if labels is not None and labels.array.shape == ct.array.shape else None
     slice_png, k = axial_slice_picture(ct, overlay, colors=colors)
     pictures = ReportPictures(views, slice_png, f"axial slice {k} (bone window; patient's right on the left)")
-    plan_dir = Path(args.plan_dir)
     audit = AuditLog(plan_dir / AUDIT_FILE)
     html, pdf = write_report(case.plan, case.subject, pictures, plan_dir / EXPORTS,
                              audit.head() if audit.path.exists() else "")
@@ -124,6 +125,15 @@ def run_report(args: argparse.Namespace) -> int:
                                                        "deidentified": args.deidentify})
     print(f"report{' (DRAFT: plan not signed)' if case.plan.is_draft else ''}: {html} and {pdf}")
     return 0
+
+
+def _plan_scene_items(plan_dir: Path) -> list[SurfaceItem]:
+    """Bones, implants and neck cut from the plan's scene bundle, when the plan directory has one."""
+    from ..planning.plan_io import PLAN_SCENE, load_plan_scene
+    from .plan_pictures import plan_surface_items
+
+    scene = plan_dir / PLAN_SCENE
+    return plan_surface_items(load_plan_scene(scene), REPORT_BONES) if scene.is_file() else []
 
 
 def run_export_fhir(args: argparse.Namespace) -> int:
