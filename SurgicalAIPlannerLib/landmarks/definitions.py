@@ -20,8 +20,9 @@ SIDES = ("left", "right")
 SUPERIOR = np.array([0.0, 0.0, 1.0])
 ANTERIOR = np.array([0.0, 1.0, 0.0])
 HEAD_RADIUS_RANGE_MM = (15.0, 35.0)
-# Depth of the surface patch whose centroid is an "extreme point" (see extreme_patch).
-PATCH_DEPTH_MM = 1.5
+# Depth scale (mm) of the weighted surface patch whose centroid is an "extreme point" (see extreme_patch).
+TIP_SCALE_MM = 2.5
+TIP_WINDOW = 3.0  # points deeper than TIP_WINDOW * TIP_SCALE_MM weigh < 5 %: left out
 Progress = Callable[[str], None]
 
 
@@ -186,11 +187,14 @@ def _extreme(out: _Builder, name: str, surface: Surface, where: np.ndarray, dire
 
 
 def extreme_patch(points: np.ndarray, at_edge: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Centroid of the surface within PATCH_DEPTH_MM of its farthest point along ``direction`` (a single
-    vertex would slide along flat bone; the patch centroid does not), and whether the patch touches a cut."""
-    height = points @ direction
-    patch = height > height.max() - PATCH_DEPTH_MM
-    return points[patch].mean(axis=0), bool(at_edge[patch].any())
+    """Soft tip of ``points`` along ``direction``: centroid weighted by exp(-depth / TIP_SCALE_MM) below the farthest
+    point, and whether the surface within TIP_SCALE_MM of that point touches a cut. A single vertex (or a hard
+    depth cut-off) jumps between two nearly tied prominences or slides along flat bone; the weighted centroid
+    moves continuously with the surface, so a coarse surface and a mesh give nearly the same tip."""
+    depth = (points @ direction).max() - points @ direction
+    near = depth < TIP_WINDOW * TIP_SCALE_MM
+    tip = np.average(points[near], axis=0, weights=np.exp(-depth[near] / TIP_SCALE_MM))
+    return tip, bool(at_edge[depth < TIP_SCALE_MM].any())
 
 
 def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, side: str, out: _Builder) -> None:
@@ -211,46 +215,68 @@ def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, side:
 
 
 # ---------------------------------------------------------------- pelvis (APP)
+# The APP normal may tilt this far from the anchor frame's anterior (pelvic tilt + scan pose); a larger tilt
+# means the iteration has left the anterior surface (it once landed on the pubis or the back of the pelvis).
+APP_MAX_TILT_DEG = 35.0
+
+
 def _pelvic_plane(surfaces: Mapping[str, Surface], out: _Builder) -> None:
     names = ["ASIS_left", "ASIS_right", "pubic_tubercle_left", "pubic_tubercle_right"]
     hips = {side: surfaces.get(f"hip_{side}") for side in SIDES}
     if any(surface is None for surface in hips.values()):
         out.missing_all(names, "both hip bones are needed for the anterior pelvic plane")
         return
-    anterior, superior = ANTERIOR, SUPERIOR
-    picks: dict[str, int] = {}
-    regions: dict[str, np.ndarray] = {}
+    centres = {side: _hip_centre(out.result, hip, side) for side, hip in hips.items()}
+    regions, anchor_anterior = _app_regions(hips, centres)
+    anterior, tips, frame, converged = anchor_anterior, {}, None, False
     for _ in range(12):
-        previous = dict(picks)
-        for side, hip in hips.items():
-            level = _acetabulum_level(out.result, hip, side) @ superior
-            height = hip.points @ superior - level
-            medial = hip.points @ medial_of(side)
-            regions[f"ASIS_{side}"] = height > 10.0
-            regions[f"pubic_tubercle_{side}"] = (height < -10.0) & (medial > np.median(medial))
-        for name, region in regions.items():
-            picks[name] = _argmax_where(hips[name.rsplit("_", 1)[1]].points, region, anterior)
-        position = {name: hips[name.rsplit("_", 1)[1]].points[index] for name, index in picks.items()}
-        frame = PelvicFrame.from_app(position["ASIS_left"], position["ASIS_right"],
-                                     position["pubic_tubercle_left"], position["pubic_tubercle_right"])
-        anterior, superior = frame.anterior, frame.superior
-        if picks == previous:
+        previous = tips
+        tips = {name: extreme_patch(hips[_side(name)].points[region], hips[_side(name)].at_edge[region], anterior)[0]
+                for name, region in regions.items()}
+        candidate = PelvicFrame.from_app(tips["ASIS_left"], tips["ASIS_right"],
+                                         tips["pubic_tubercle_left"], tips["pubic_tubercle_right"])
+        if candidate.anterior @ anchor_anterior < np.cos(np.radians(APP_MAX_TILT_DEG)):
+            break  # keep the last plane that stayed on the anterior surface
+        anterior, frame = candidate.anterior, candidate
+        if previous and max(np.linalg.norm(tips[name] - previous[name]) for name in tips) < 0.05:
+            converged = True
             break
     for name, region in regions.items():
-        hip = hips[name.rsplit("_", 1)[1]]
-        _extreme(out, name, hip, region, anterior, "most anterior point in the APP frame (iterated tangent plane)")
-    _acetabular_angles(out.result, frame)
+        _extreme(out, name, hips[_side(name)], region, anterior,
+                 "most anterior point in the APP frame (iterated tangent plane, anchored on the hip centres)",
+                 app_converged=converged)
+    if frame is not None:
+        _acetabular_angles(out.result, frame)
 
 
-def _acetabulum_level(landmarks: LandmarkSet, hip: Surface, side: str) -> np.ndarray:
-    name = f"acetabulum_center_{side}"
-    return landmarks.position(name) if name in landmarks else hip.points.mean(axis=0)
+def _side(name: str) -> str:
+    return name.rsplit("_", 1)[1]
 
 
-def _argmax_where(points: np.ndarray, where: np.ndarray, direction: np.ndarray) -> int:
-    if not where.any():
-        raise ValueError("empty search region")
-    return int(np.flatnonzero(where)[np.argmax(points[where] @ direction)])
+def _app_regions(hips: Mapping[str, Surface], centres: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Search regions of the APP points, fixed once in a frame anchored on the two hip centres (robust sphere
+    fits), so the iteration cannot move a region onto another prominence; and that frame's anterior axis.
+    ASIS: > 10 mm above the hip centre. Pubic tubercle: > 10 mm below it and in the medial half between it and
+    the midline."""
+    right = unit(centres["right"] - centres["left"])
+    anterior = unit(ANTERIOR - (ANTERIOR @ right) * right)
+    superior = np.cross(right, anterior)
+    half_width = 0.5 * float(np.linalg.norm(centres["right"] - centres["left"]))
+    regions = {}
+    for side, hip in hips.items():
+        offset = hip.points - centres[side]
+        height, medial = offset @ superior, offset @ (right if side == "left" else -right)
+        regions[f"ASIS_{side}"] = height > 10.0
+        regions[f"pubic_tubercle_{side}"] = (height < -10.0) & (medial > 0.5 * half_width)
+    return regions, anterior
+
+
+def _hip_centre(landmarks: LandmarkSet, hip: Surface, side: str) -> np.ndarray:
+    """Acetabulum centre, else femoral head centre, else the hip bone's centroid (level only)."""
+    for name in (f"acetabulum_center_{side}", f"femoral_head_center_{side}"):
+        if name in landmarks:
+            return landmarks.position(name)
+    return hip.points.mean(axis=0)
 
 
 def _acetabular_angles(landmarks: LandmarkSet, frame: PelvicFrame) -> None:
@@ -279,6 +305,14 @@ def _widest_pair(surface: Surface, region: np.ndarray, side: str) -> tuple[np.nd
     return medial, lateral
 
 
+def _epicondyles(surface: Surface, region: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """Medial and lateral soft tips of ``region`` along the scan's medio-lateral axis, not re-aimed: re-aiming the
+    axis through the pair fed back on itself along the flat lateral wall of the lateral condyle (40 mm at 3 mm
+    voxels), and sphere fits of the condyles gave axes 5-20 degrees apart between voxels and mesh."""
+    points, edge = surface.points[region], surface.at_edge[region]
+    return extreme_patch(points, edge, medial_of(side))[0], extreme_patch(points, edge, -medial_of(side))[0]
+
+
 def _end_region(surface: Surface, depth_mm: float, distal: bool) -> np.ndarray | None:
     """Mask of the ``depth_mm`` at the bone's distal (or proximal) end; None when a field-of-view cut is there."""
     height = surface.points @ SUPERIOR
@@ -294,8 +328,8 @@ def _knee(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
     if region is None:
         out.missing_all(femoral, f"the distal femur_{side} is outside the field of view")
     else:
-        pair = np.array(_widest_pair(femur, region, side))
-        method = "extreme points along the epicondylar axis (distal 45 mm of the femur)"
+        pair = np.array(_epicondyles(femur, region, side))
+        method = "medial/lateral tips along the scan's left-right axis (distal 45 mm of the femur)"
         out.found(f"medial_epicondyle_{side}", pair[0], method, 1.0)
         out.found(f"lateral_epicondyle_{side}", pair[1], method, 1.0)
         out.found(f"femur_knee_center_{side}", pair.mean(axis=0), "midpoint of the epicondyles", 1.0,

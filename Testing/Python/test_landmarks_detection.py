@@ -66,3 +66,18 @@ def test_phantom_landmarks_match_mesh_truth(staple_root, region, limits):
     for name in errors:
         if name.endswith("_left") and name.replace("_left", "_right") in errors:
             assert detected.position(name)[0] < detected.position(name.replace("_left", "_right"))[0]
+
+
+# Poses where the old definitions jumped to another prominence at 3 mm (ASIS 150 mm: the APP iteration left the
+# anterior surface; knee centre 17 mm: the re-aimed epicondylar axis slid along the lateral condyle's flat wall).
+@pytest.mark.parametrize("dataset,region,seed,limits", [
+    ("TLEM2_MRI", "hip", 100, {"ASIS": 3.0, "pubic_tubercle": 3.0}),
+    ("TLEM2_CT", "knee", 104, {"femur_knee_center": 2.0, "lateral_epicondyle": 3.0})])
+def test_3mm_phantom_extreme_landmarks_stay_on_the_same_prominence(staple_root, dataset, region, seed, limits):
+    meshes = load_staple_dataset(dataset, staple_root)
+    phantom = build_phantom(PhantomSpec(dataset, spacing=3.0, region=region, seed=seed, frame="LPS", include_foot=False), meshes)
+    detected, truth = detect_landmarks(phantom.ct, phantom.labels, phantom.names), true_landmarks(phantom)
+    errors = {row.name: row.error_mm for row in compare(detected, truth) if row.status == "both"}
+    for prefix, limit in limits.items():
+        for side in ("left", "right"):
+            assert errors[f"{prefix}_{side}"] < limit, (prefix, side, errors[f"{prefix}_{side}"])
