@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 import qt
 import slicer
@@ -295,9 +296,14 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
             self._status(f"Plan signed by {record.surgeon} at {record.signed_at} (UTC).")
 
     def onExport(self) -> None:
+        if self.ui.exportDicomCheckBox.checked or self.ui.exportFhirCheckBox.checked:
+            slicer.util.infoDisplay("DICOM SEG/SR and FHIR exports run from the command line in this version: "
+                                    "surgical-planner export-fhir PLAN_DIR --server URL; see docs/integration.md.")
         with slicer.util.tryWithErrorDisplay("Export failed.", waitCursor=True):
-            paths = self.logic.savePlan(self.ui.exportDirectoryButton.directory)
-            self._status("Written: " + ", ".join(str(p) for p in paths.values()))
+            written = self.logic.exportPlan(self.ui.exportDirectoryButton.directory,
+                                            report=self.ui.exportReportCheckBox.checked,
+                                            deidentify=self.ui.deidentifyCheckBox.checked)
+            self._status("Written: " + ", ".join(str(p) for p in written))
 
     # ---------------------------------------------------------------- helpers
     def _fillTable(self, table, rows) -> None:
@@ -514,6 +520,17 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
         if not folder:
             raise ValueError("choose an export folder first")
         return self.session.save_plan(folder)
+
+    def exportPlan(self, folder: str, report: bool = True, deidentify: bool = False) -> list:
+        """Plan JSON + scene into ``folder``, and the HTML/PDF report in ``folder``/exports (a draft until signed)."""
+        from SurgicalAIPlannerLib.export.commands import write_plan_report
+
+        paths = self.savePlan(folder)
+        written = list(paths.values())
+        if report:
+            html, pdf, _draft = write_plan_report(Path(folder), deidentify=deidentify)
+            written += [html, pdf]
+        return written
 
     def signPlan(self, surgeon: str, folder: str):
         """Save the plan into ``folder`` and record the surgeon's sign-off there (with the audit trail)."""

@@ -67,13 +67,17 @@ class _Case:
 
 
 def _case(args: argparse.Namespace) -> _Case:
-    plan_dir = Path(args.plan_dir)
+    return case_of(Path(args.plan_dir), args.ct, args.deidentify, getattr(args, "dicomweb_url", ""))
+
+
+def case_of(plan_dir: Path, ct: str | None = None, deidentify: bool = False, dicomweb_url: str = "") -> _Case:
+    """The plan, its CT and the identity shown (pseudonymised when ``deidentify``)."""
     plan = load_plan_summary(plan_dir)
     from ..planning.plan_io import read_plan_json
 
-    ct_path = Path(args.ct or read_plan_json(plan_dir / PLAN_FILE).get("inputs", {}).get("ct", ""))
+    ct_path = Path(ct or read_plan_json(plan_dir / PLAN_FILE).get("inputs", {}).get("ct", ""))
     header = _first_header(ct_path)
-    pseudonymizer = Pseudonymizer.from_environment() if args.deidentify else None
+    pseudonymizer = Pseudonymizer.from_environment() if deidentify else None
 
     def uid(value: str) -> str:
         return pseudonymizer.uid(value) if pseudonymizer and value else value
@@ -86,7 +90,7 @@ def _case(args: argparse.Namespace) -> _Case:
                               uid(str(header.get("SeriesInstanceUID", ""))) if header else "",
                               str(header.get("Modality", "CT")) if header else "CT",
                               len([p for p in ct_path.iterdir() if p.is_file()]) if ct_path.is_dir() else 0,
-                              getattr(args, "dicomweb_url", ""))
+                              dicomweb_url)
     subject = ReportSubject(name or "(not recorded)", shown_id or "(not recorded)", identity.study_uid or "(none)",
                             "" if pseudonymizer or not header else str(header.get("StudyDate", "")),
                             str(header.get("SeriesDescription", "")) if header else ct_path.name, bool(pseudonymizer))
@@ -103,28 +107,34 @@ def _first_header(ct_path: Path) -> pydicom.Dataset | None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    case = _case(args)
-    ct = load_ct(case.ct_path)
-    plan_dir = Path(args.plan_dir)
+    html, pdf, draft = write_plan_report(Path(args.plan_dir), args.ct, args.deidentify, args.segmentation, args.label_table)
+    print(f"report{' (DRAFT: plan not signed)' if draft else ''}: {html} and {pdf}")
+    return 0
+
+
+def write_plan_report(plan_dir: Path, ct: str | None = None, deidentify: bool = False, segmentation: str | None = None,
+                      label_table: str | None = None) -> tuple[Path, Path, bool]:
+    """report.html and report.pdf in PLAN_DIR/exports (audited); returns their paths and whether it is a draft."""
+    case = case_of(plan_dir, ct, deidentify)
+    ct_volume = load_ct(case.ct_path)
     items, labels, colors = _plan_scene_items(plan_dir), None, {}
-    if args.segmentation:
-        labels = load_labelmap(args.segmentation)
-        table = read_label_table(args.label_table or sample_label_table_path())
+    if segmentation:
+        labels = load_labelmap(segmentation)
+        table = read_label_table(label_table or sample_label_table_path())
         bones = {value: name for value, name in table.items() if name in REPORT_BONES}
         items = [item for item in items if item.name not in REPORT_BONES]  # the given label map's bones instead
         items += [SurfaceItem(name, bone_polydata(labels, value), BY_NAME[name].color) for value, name in bones.items()]
         colors = {value: BY_NAME[name].color for value, name in bones.items()}
     views = render_views(items) if items else {}
-    overlay = labels if labels is not None and labels.array.shape == ct.array.shape else None
-    slice_png, k = axial_slice_picture(ct, overlay, colors=colors)
+    overlay = labels if labels is not None and labels.array.shape == ct_volume.array.shape else None
+    slice_png, k = axial_slice_picture(ct_volume, overlay, colors=colors)
     pictures = ReportPictures(views, slice_png, f"axial slice {k} (bone window; patient's right on the left)")
     audit = AuditLog(plan_dir / AUDIT_FILE)
     html, pdf = write_report(case.plan, case.subject, pictures, plan_dir / EXPORTS,
                              audit.head() if audit.path.exists() else "")
     audit.append("export", "surgical-planner report", {"outputs": [html.name, pdf.name], "draft": case.plan.is_draft,
-                                                       "deidentified": args.deidentify})
-    print(f"report{' (DRAFT: plan not signed)' if case.plan.is_draft else ''}: {html} and {pdf}")
-    return 0
+                                                       "deidentified": deidentify})
+    return html, pdf, case.plan.is_draft
 
 
 def _plan_scene_items(plan_dir: Path) -> list[SurfaceItem]:

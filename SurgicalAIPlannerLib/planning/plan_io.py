@@ -130,14 +130,36 @@ def _metric_entry(measurement) -> dict:
 
 def save_plan(session: ThaPlanSession, output_dir: Path | str, inputs: dict | None = None,
               models: dict | None = None, created: str | None = None) -> dict[str, Path]:
-    """Write the plan JSON and the scene bundle (with the plan document inside) into ``output_dir``."""
+    """Write the plan JSON and the scene bundle (with the plan document inside) into ``output_dir``.
+
+    A plan identical to the one already saved there (timestamps aside) is not rewritten, so saving again
+    does not void a surgeon's sign-off of it; any real change is written and voids it.
+    """
     output_dir = Path(output_dir)
+    paths = {"plan_json": output_dir / PLAN_JSON, "scene": output_dir / PLAN_SCENE}
     document = plan_document(session, created, inputs, models)
+    if paths["scene"].is_file() and _same_plan(paths["plan_json"], document):
+        return paths
     text_node = _plan_text_node(session.context)
     text_node.SetText(json.dumps(document, allow_nan=False))
-    json_path = write_json_atomic(output_dir / PLAN_JSON, document)
-    scene_path = save_bundle(session.context, output_dir / PLAN_SCENE)
-    return {"plan_json": json_path, "scene": scene_path}
+    write_json_atomic(paths["plan_json"], document)
+    save_bundle(session.context, paths["scene"])
+    return paths
+
+
+def _same_plan(saved_path: Path, document: dict) -> bool:
+    if not saved_path.is_file():
+        return False
+    try:
+        saved = json.loads(saved_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    # Compare as written (JSON round trip), so numpy values and tuples compare like their saved form.
+    return _timeless(saved) == _timeless(json.loads(json.dumps(document, allow_nan=False)))
+
+
+def _timeless(document: dict) -> dict:
+    return {key: value for key, value in document.items() if key not in ("created", "modified")}
 
 
 def _plan_text_node(context: SlicerContext):
