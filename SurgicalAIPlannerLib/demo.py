@@ -34,9 +34,11 @@ def side_of(x_ras: float) -> str:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from .governance.audit import AuditLog
+    from .governance.commands import AUDIT_FILE
     from .session import PlannerSession
 
-    session = PlannerSession()
+    session = PlannerSession(audit=AuditLog(Path(args.output_dir) / AUDIT_FILE), user="surgical-planner demo")
     session.load_sample()
     _print_loaded(session)
     landmarks = session.detect_landmarks()
@@ -78,3 +80,6 @@ def _print_plan(plan, paths: dict[str, Path]) -> None:
     print("Warnings: " + ("; ".join(plan.warnings) if plan.warnings else "none"))
     print(f"Plan JSON: {paths['plan_json']}")
     print(f"Scene:     {paths['scene']}  (open in 3D Slicer)")
+    print(f"Audit trail: {Path(paths['plan_json']).parent / 'audit.jsonl'} (check it with: surgical-planner audit verify)")
+    print(f"Next: surgical-planner sign-off {paths['plan_json']} --surgeon NAME; "
+          f"surgical-planner report {Path(paths['plan_json']).parent}")

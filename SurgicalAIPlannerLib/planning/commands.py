@@ -7,6 +7,7 @@ CT, bone segmentation, implant models under their transforms, neck-cut plane, pl
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ..landmarks.model import Landmark
 from ..resources import sample_label_table_path
 from .frames import SIDES
 from .plan_io import landmark_from_dict
-from .request import DeterministicParser, RequestParser
+from .request import DeterministicParser, RequestParser, check_against_case
 from .request_llm import OpenAICompatibleParser
 
 PLAN_BONES = ("hip_left", "hip_right", "femur_left", "femur_right", "sacrum")
@@ -48,12 +49,17 @@ def request_parser(args: argparse.Namespace) -> RequestParser:
 
 
 def run_plan(args: argparse.Namespace) -> int:
+    from ..governance.audit import AuditLog
+    from ..governance.commands import AUDIT_FILE
     from ..implants.catalog import load_catalog
     from ..session import PlannerSession
 
     parsed = request_parser(args).parse(args.request)  # a malformed request fails before any heavy work
+    check_against_case(parsed.request, procedure="tha", side=args.side)  # so does a side conflict with --side
     catalog = load_catalog(args.catalog)  # and so does a bad catalog file
-    planner = PlannerSession()
+    # Every step (load, AI runs, proposal, later sign-off and exports) goes into the plan's audit trail.
+    audit = AuditLog(Path(args.output_dir) / AUDIT_FILE)
+    planner = PlannerSession(audit=audit, user=f"surgical-planner plan ({getpass.getuser()})")
     planner.load_ct(args.ct)
     if args.segmentation:
         table = read_label_table(args.label_table or sample_label_table_path())

@@ -20,3 +20,6 @@ def test_demo_plans_the_left_hip_of_the_sample(tmp_path: Path, capsys: pytest.Ca
     cup_translation = plan["transforms"]["cupTransform"]
     assert cup_translation[0][3] < -50  # the cup sits in the patient's left acetabulum (RAS x < 0)
     assert (tmp_path / "tha_plan.mrb").stat().st_size > 10_000
+    events = [json.loads(line)["event"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert events == ["load", "ai_run", "proposal"]  # CT load, landmark detection, proposal
+    assert main(["audit", "verify", str(tmp_path / "audit.jsonl")]) == 0
