@@ -109,21 +109,27 @@ def _femoral_head(femur: Surface, side: str):
     return fit
 
 
-# The neck leaves the head laterally and distally (neck-shaft angle ~125-135 degrees); the search cone
-# starts there and is then re-centred on the measured neck, so it works in short fields of view too.
+# In a cut field of view the neck leaves the head laterally and distally (neck-shaft angle ~125-135 degrees):
+# the search cone starts there and is then re-centred on the measured neck.
 NECK_SEARCH_HALF_ANGLE_DEG = (55.0, 35.0)
 NECK_RING_MM = (3.0, 11.0)  # beyond the head radius: the head-neck junction, before the trochanters
 NECK_MAX_EDGE_FRACTION = 0.35
 
 
 def _neck_axis(femur: Surface, centre: np.ndarray, radius: float, side: str):
-    """Centroid of the neck surface just beyond the head, within a cone around the neck direction.
+    """Neck axis from the centroid of the neck surface ring just beyond the head.
 
-    Returns (ring centroid, unit axis towards the head, fraction of the ring on a field-of-view cut). Points on
-    the cut are left out; the axis is refused when the cut takes so much of the ring that the centroid is unreliable.
+    Returns (ring centroid, unit axis towards the head, fraction of the ring on a field-of-view cut). With the
+    whole ring in view, the full ring R+4..R+14 mm is used (the most accurate). When the field of view cuts it
+    (short scans), the ring is searched in a cone around the neck instead and its cut points are left out; the
+    axis is refused when the cut takes so much of the ring that the centroid is unreliable.
     """
     offset = femur.points - centre
     distance = np.linalg.norm(offset, axis=1)
+    full_ring = (distance > radius + 4.0) & (distance < radius + 14.0)
+    if full_ring.sum() >= 20 and not femur.at_edge[full_ring].any():
+        ring_centre = femur.points[full_ring].mean(axis=0)
+        return ring_centre, unit(centre - ring_centre), 0.0
     in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1])
     direction = unit(-medial_of(side) - 0.8 * SUPERIOR)  # head -> neck, before measuring
     for half_angle in NECK_SEARCH_HALF_ANGLE_DEG:
