@@ -20,6 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 import SimpleITK as sitk
+import torch
 
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
@@ -58,7 +59,7 @@ def run_large(model: str, device: str) -> dict:
     return {"model": model, "shape_ijk": list(ct.shape_ijk), "spacing_mm": [round(s, 3) for s in ct.spacing],
             "wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
-            "device": result.device, "threads": int(os.environ.get("OMP_NUM_THREADS", "0")) or None}
+            "device": result.device, "torch_threads": torch.get_num_threads()}
 
 
 def large_in_child(model: str, device: str) -> dict:
