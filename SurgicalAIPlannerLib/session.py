@@ -48,6 +48,7 @@ class PlannerSession:
         self.landmark_nodes = None
         self.plan = None
         self.plan_dir: Path | None = None
+        self._plan_edited = False
 
     @property
     def scene(self):
@@ -145,6 +146,9 @@ class PlannerSession:
         self.plan = ThaPlanSession(self.context, anatomy, catalog, request, landmarks, parsed,
                                    mask_of(self.labels, hip_value), canal)
         self.plan.propose()
+        self._plan_edited = False
+        # Edits arrive many times a second while dragging: they are audited once per save of the edited plan.
+        self.plan.add_listener(self._note_plan_edit)
         self._audit("proposal", {"procedure": "tha", "side": request.side,
                                  "implants": [self.plan.implants.cup.id, self.plan.implants.head.id, self.plan.implants.stem.id]})
         return self.plan
@@ -157,9 +161,19 @@ class PlannerSession:
             raise RuntimeError("no plan to save: propose one first")
         inputs = {"ct": ct_source or str(self.ct.source), "segmentation": self.segmentation_method,
                   "bone_segment": f"hip_{self.plan.anatomy.side}"}
+        if self._plan_edited:
+            orientation = self.plan.cup_orientation()
+            implants = self.plan.implants
+            self._audit("user_change", {"plan": "tha", "cup_orientation_deg": [round(orientation.inclination, 1),
+                                                                               round(orientation.anteversion, 1)],
+                                        "implants": [implants.cup.id, implants.head.id, implants.stem.id]})
+            self._plan_edited = False
         paths = save_plan(self.plan, output_dir, inputs, {"segmentation": self.segmentation_method})
         self.plan_dir = Path(output_dir)
         return paths
+
+    def _note_plan_edit(self, _plan) -> None:
+        self._plan_edited = True
 
     def sign_plan(self, surgeon: str):
         """The named surgeon signs the saved plan (``save_plan`` first); a later change makes it 'proposed' again."""

@@ -23,3 +23,23 @@ def test_demo_plans_the_left_hip_of_the_sample(tmp_path: Path, capsys: pytest.Ca
     events = [json.loads(line)["event"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert events == ["load", "ai_run", "proposal"]  # CT load, landmark detection, proposal
     assert main(["audit", "verify", str(tmp_path / "audit.jsonl")]) == 0
+
+
+def test_saved_plan_edits_are_audited_once_per_save(tmp_path: Path) -> None:
+    from SurgicalAIPlannerLib.governance.audit import AuditLog, verify
+    from SurgicalAIPlannerLib.planning.cup_angles import CupOrientation
+    from SurgicalAIPlannerLib.session import PlannerSession
+
+    log = tmp_path / "audit.jsonl"
+    session = PlannerSession(audit=AuditLog(log), user="test")
+    session.load_sample()
+    plan = session.propose_tha_plan("Total hip arthroplasty, left")
+    session.save_plan(tmp_path / "plan")
+    for inclination in (42.0, 44.0, 46.0):  # a drag: many node changes, one saved edit
+        plan.set_cup_orientation(CupOrientation(inclination, 15.0))
+    session.save_plan(tmp_path / "plan")
+    session.save_plan(tmp_path / "plan")  # nothing changed since: nothing more to audit
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["event"] for r in records] == ["load", "ai_run", "proposal", "user_change"]
+    assert records[-1]["details"]["cup_orientation_deg"] == [46.0, 15.0]
+    assert verify(log).ok
