@@ -33,11 +33,21 @@ class Subject:
         bone = labels > 0
         shell = bone & ~ndimage.binary_erosion(bone, iterations=max(1, round(2.0 / spacing_mm)))
         distance = ndimage.distance_transform_edt(~bone, sampling=spacing_mm)
-        centres = np.argwhere(np.isin(labels, centre_values))
-        if len(centres) == 0:
-            raise ValueError(f"subject {name}: none of the labels {centre_values} is present")
-        picks = centres[np.random.default_rng(0).choice(len(centres), min(500, len(centres)), replace=False)]
-        return cls(name, labels, spacing_mm, shell.astype(np.float16), distance.astype(np.float16), picks)
+        return cls(name, labels, spacing_mm, shell.astype(np.float16), distance.astype(np.float16),
+                   _balanced_centres(name, labels, centre_values))
+
+
+def _balanced_centres(name: str, labels: np.ndarray, centre_values: tuple[int, ...], per_bone: int = 100) -> np.ndarray:
+    """Up to ``per_bone`` crop centres in each bone, so small bones (a vertebra) are visited as often as big ones."""
+    rng = np.random.default_rng(0)
+    picks = []
+    for value in centre_values:
+        voxels = np.argwhere(labels == value)
+        if len(voxels):
+            picks.append(voxels[rng.choice(len(voxels), min(per_bone, len(voxels)), replace=False)])
+    if not picks:
+        raise ValueError(f"subject {name}: none of the labels {centre_values} is present")
+    return np.concatenate(picks)
 
 
 def mirror_labels(labels: np.ndarray, swap: dict[int, int]) -> np.ndarray:
