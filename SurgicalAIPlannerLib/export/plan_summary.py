@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..governance.signoff import SignOff, current_signoff
+from ..planning.autoplan import Decision
 from ..planning.measurement import Coding, Measurement
 
 PLAN_FILE = "tha_plan.json"
@@ -24,15 +25,6 @@ PROCEDURES = {
     # SNOMED CT procedure codes; code 52734007 is "Total replacement of hip" (display: total hip replacement).
     "tha": ("Total hip arthroplasty", Coding("http://snomed.info/sct", "52734007", "Total hip replacement")),
 }
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An automatic choice and why it was made (e.g. cup size 52 mm: best acetabular coverage)."""
-
-    key: str
-    value: str
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ class PlanningError(ValueError):
 
 @dataclass(frozen=True)
 class Decision:
+    """An automatic choice and why it was made (e.g. cup 54 mm: native acetabulum 51.3 mm + 2 mm reaming)."""
+
     key: str
     value: str
     reason: str
