@@ -1,7 +1,6 @@
 # SurgicalAIPlanner: `make demo` and `make test` work on a fresh machine (they set everything up).
 PYTHON := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
-SAMPLE_CT := Resources/SampleData/example_ct.nii.gz
 
 .PHONY: setup demo test bench bench-interactive bench-seg bench-landmarks serve bench-web clean
 
