@@ -7,9 +7,8 @@ Frames: nodes are in RAS (MRML); the Lib volumes say their own frame.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -60,7 +59,7 @@ class PlannerSession:
         node_name = name or self.ct.identity.series_description or Path(path).name.split(".")[0]
         self.ct_node = volume_to_node(self.scene, self.ct, node_name)
         log.info("Loaded CT %s as node %s", path, self.ct_node.GetID())
-        self._audit("load", {"what": "ct", "file": Path(path).name, "voxels": list(self.ct.shape_ijk)})
+        self._audit("load", {"what": "ct", "source": _source_kind(path), "voxels": list(self.ct.shape_ijk)})
         return self.ct_node
 
     def load_segmentation(self, path: Path | str, names: dict[int, str], node_name: str = "Bones"):
@@ -68,6 +67,7 @@ class PlannerSession:
         labels = load_labelmap(path)
         node = labelmap_to_segmentation(self.context, labels, names, node_name)
         self._use_segmentation(labels, names, node, f"label map file {Path(path).resolve()}")
+        self._audit("load", {"what": "segmentation", "source": _source_kind(path), "segments": len(names)})
         return node
 
     def segment(self, model: str = "auto", device: str = "auto", progress: Progress | None = None):
@@ -205,3 +205,9 @@ class PlannerSession:
     def save_scene(self, path: Path | str) -> Path:
         """Save the whole scene as an .mrb bundle (atomic)."""
         return save_bundle(self.context, path)
+
+
+def _source_kind(path: Path | str) -> str:
+    """What kind of source was loaded, for the audit trail; file names may carry patient names, so they stay out."""
+    path = Path(path)
+    return "DICOM folder" if path.is_dir() else "".join(path.suffixes[-2:]) or "file"

@@ -21,7 +21,7 @@ def test_demo_plans_the_left_hip_of_the_sample(tmp_path: Path, capsys: pytest.Ca
     assert cup_translation[0][3] < -50  # the cup sits in the patient's left acetabulum (RAS x < 0)
     assert (tmp_path / "tha_plan.mrb").stat().st_size > 10_000
     events = [json.loads(line)["event"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert events == ["load", "ai_run", "proposal"]  # CT load, landmark detection, proposal
+    assert events == ["load", "load", "ai_run", "proposal"]  # CT, bone labels, landmark detection, proposal
     assert main(["audit", "verify", str(tmp_path / "audit.jsonl")]) == 0
 
 
@@ -40,6 +40,14 @@ def test_saved_plan_edits_are_audited_once_per_save(tmp_path: Path) -> None:
     session.save_plan(tmp_path / "plan")
     session.save_plan(tmp_path / "plan")  # nothing changed since: nothing more to audit
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [r["event"] for r in records] == ["load", "ai_run", "proposal", "user_change"]
+    assert [r["event"] for r in records] == ["load", "load", "ai_run", "proposal", "user_change"]
     assert records[-1]["details"]["cup_orientation_deg"] == [46.0, 15.0]
     assert verify(log).ok
+
+
+def test_audit_trail_holds_no_file_names(tmp_path: Path) -> None:
+    """File names can carry patient names; the trail says what kind of source was loaded, not which file."""
+    assert main(["demo", "--output-dir", str(tmp_path)]) == 0
+    trail = (tmp_path / "audit.jsonl").read_text()
+    assert "example_ct" not in trail and "example_seg" not in trail
+    assert '"source":".nii.gz"' in trail.replace(" ", "")
