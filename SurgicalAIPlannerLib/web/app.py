@@ -22,6 +22,8 @@ from trame_slicer.views import Layout, LayoutDirection, ViewLayoutDefinition
 
 from ..imaging.errors import ImageLoadError
 from ..scene import context_on, segment_voxel_counts
+from ..governance.audit import AuditLog
+from ..governance.commands import AUDIT_FILE
 from ..session import PlannerSession
 from .panel import PlannerPage
 from .plan_controller import FILES_ROUTE, PlanController
@@ -62,7 +64,7 @@ class PlannerWebApp(TrameApp):
         # The autosaved plan files are downloaded from the session's own server.
         self.server.enable_module({"serve": {FILES_ROUTE: str(self.plan_dir)}})
         self.slicer_app = SlicerApp()
-        self.session = PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic))
+        self.session = self._new_session()
         register_rca_factories(self.slicer_app.view_manager, self.server, three_d_view_ui_f=threed_view_overlay)
         self.layout_manager = LayoutManager(self.slicer_app.scene, self.slicer_app.view_manager, self.server)
         self.layout_manager.register_layout(LAYOUT_ID, planner_layout())
@@ -121,10 +123,15 @@ class PlannerWebApp(TrameApp):
         counts = segment_voxel_counts(segmentation_node)
         return [{"name": name, "ml": round(count * voxel_ml, 1)} for name, count in sorted(counts.items())]
 
+    def _new_session(self) -> PlannerSession:
+        """A workflow on this process's scene; loads, AI runs, proposals and saved edits go to the plan's audit trail."""
+        audit = AuditLog(self.plan_dir / AUDIT_FILE)
+        return PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic), audit=audit, user="browser planner")
+
     def _on_ct_uploaded(self, files: list[dict]) -> None:
         """A CT sent from the browser: written to a temporary folder (a DICOM series arrives as many files)."""
         self.slicer_app.scene.Clear()
-        self.session = PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic))
+        self.session = self._new_session()
         self.plans.use_session(self.session)
         with tempfile.TemporaryDirectory(prefix="planner-upload-") as folder:
             paths = write_client_files_to_dir(files, folder)
