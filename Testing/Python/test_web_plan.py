@@ -1,7 +1,7 @@
 """The plan in the browser planner: propose, read the metrics, edit the cup, undo, sign, download, autosave.
 
 Real server (``surgical-planner serve``), Debian chromium through Playwright, pixels of the streamed 3D view.
-Screenshots go to docs/images/web_plan_*.png.
+Screenshots go to screenshot_dir() (docs/images when regenerating the docs: see web_harness).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from web_harness import (
-    REPO_ROOT,
+    screenshot_dir,
     THREED_VIEW_IMAGE,
     bone_fraction,
     chromium_browser,
@@ -23,7 +23,7 @@ from web_harness import (
     wait_for_view,
 )
 
-IMAGES = REPO_ROOT / "docs" / "images"
+IMAGES = screenshot_dir()
 REQUEST = "Total hip arthroplasty, left, 12 mm press-fit stem, avoid leg length discrepancy > 5 mm"
 SESSION_LOAD_TIMEOUT_MS = 120_000
 SHOWS_IMPLANTS = 0.002  # share of the 3D view; the proposed plan on the sample covers about ten times more

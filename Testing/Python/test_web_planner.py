@@ -1,6 +1,6 @@
 """The browser planner in a real browser: ``surgical-planner serve`` + Debian chromium (Playwright).
 
-Screenshots of the page go to docs/images/web_*.png (the README shows them).
+Screenshots of the page go to screenshot_dir() (docs/images when regenerating the docs: see web_harness).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.request import urlopen
 import pytest
 from playwright.sync_api import Page, expect
 from web_harness import (
+    screenshot_dir,
     REPO_ROOT,
     THREED_VIEW_IMAGE,
     bone_fraction,
@@ -22,7 +23,7 @@ from web_harness import (
     wait_for_view,
 )
 
-IMAGES = REPO_ROOT / "docs" / "images"
+IMAGES = screenshot_dir()
 SAMPLE_BONES = 10
 SESSION_LOAD_TIMEOUT_MS = 120_000
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -126,3 +127,13 @@ def wait_for_view(page: Page, locator: str, accept, timeout_s: float = 60.0) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"{locator} did not show the expected pixels within {timeout_s:.0f} s")
         time.sleep(0.25)
+
+
+def screenshot_dir() -> Path:
+    """Where the browser tests save their screenshots: a temporary folder, so a test run leaves the checkout clean.
+
+    Regenerate the pictures in the docs with ``SURGICAL_PLANNER_SCREENSHOTS=docs/images make test``.
+    """
+    folder = Path(os.environ.get("SURGICAL_PLANNER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "surgical-planner-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
