@@ -12,6 +12,14 @@ if [ ! -f "$shim" ] || [ "$SERVERS/loopback_bind.c" -nt "$shim" ]; then
   mkdir -p "$SERVERS/build"
   cc -shared -fPIC -O2 -Wall -o "$shim" "$SERVERS/loopback_bind.c" -ldl
 fi
+# Debian's civetweb (Orthanc's web server) looks up an OpenSSL 1.1 name that OpenSSL 3 dropped; without
+# this shim Orthanc crashes on its first HTTPS connection (the TLS test).
+tls_shim=$SERVERS/build/civetweb_openssl3.so
+if [ ! -f "$tls_shim" ] || [ "$SERVERS/civetweb_openssl3.c" -nt "$tls_shim" ]; then
+  echo "bootstrap-extra: building $tls_shim"
+  mkdir -p "$SERVERS/build"
+  cc -shared -fPIC -O2 -Wall -o "$tls_shim" "$SERVERS/civetweb_openssl3.c" -ldl
+fi
 
 # @medplum/fhir-router 4.5.x needs node >= 20.19 (5.x needs 22.18, hence the pin).
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

@@ -67,9 +67,21 @@ def check_url(url: str) -> str:
     return url
 
 
+class _Session(requests.Session):
+    """A session whose own CA bundle wins. Plain requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the
+    environment replace ``session.verify``, so ``--ca-bundle`` would be silently ignored wherever those
+    are set (common on managed machines) and a private CA's server refused."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[override]
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if isinstance(self.verify, str) and verify in (None, True):
+            settings["verify"] = self.verify
+        return settings
+
+
 def new_session(credentials: Credentials | None, ca_bundle: Path | str | None = None) -> requests.Session:
     """A session with TLS verification on (against ``ca_bundle`` when given) and the credentials attached."""
-    session = requests.Session()
+    session = _Session()
     session.verify = str(ca_bundle) if ca_bundle else True
     if credentials is not None:
         credentials.apply(session)
