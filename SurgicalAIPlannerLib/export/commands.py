@@ -1,7 +1,8 @@
-"""``surgical-planner report PLAN_DIR`` and ``surgical-planner export-fhir PLAN_DIR --server URL``.
+"""``surgical-planner report PLAN_DIR``, ``export-fhir PLAN_DIR --server URL`` and ``export-dicom PLAN_DIR``.
 
 PLAN_DIR is what ``surgical-planner plan`` writes (see ``plan_summary.py`` for the files read). Outputs go
-to PLAN_DIR/exports/ (``report.html``, ``report.pdf``, ``fhir-bundle.json``), each written atomically, and
+to PLAN_DIR/exports/ (``report.html``, ``report.pdf``, ``fhir-bundle.json``, ``segmentation.dcm``,
+``measurements.dcm``), each written atomically, and
 each export is recorded in PLAN_DIR/audit.jsonl. ``--deidentify`` replaces identity by a keyed pseudonym
 (DICOM PS3.15 Basic Profile; key from SURGICAL_PLANNER_DEID_KEY) in everything written or sent.
 """
@@ -22,9 +23,11 @@ from ..atomic import write_text_atomic
 from ..imaging import load_ct, load_labelmap
 from ..imaging.label_table import read_label_table
 from ..pacs.credentials import CredentialsError, load_credentials
+from ..pacs.push import PushInputError
 from ..pacs.remote import RemoteError
 from ..resources import sample_label_table_path
 from ..segmentation.labels import BY_NAME
+from . import dicom_export
 from .fhir_bundle import ImagingContext, ReportDocument, build_transaction
 from .fhir_client import ENV_PREFIX, post_transaction
 from .pictures import SurfaceItem, axial_slice_picture, bone_polydata, render_views
@@ -50,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fhir.add_argument("--config", help="JSON credentials file for the FHIR server (mode 600)")
     fhir.add_argument("--ca-bundle", help="CA certificate(s) to verify the server's TLS certificate with")
     fhir.set_defaults(run=run_export_fhir)
+
+    dicom = subparsers.add_parser("export-dicom", help="write the bones as DICOM SEG and the measurements as "
+                                                       "DICOM SR (TID 1500) into PLAN_DIR/exports; optionally store them")
+    _common(dicom)
+    dicom_export.add_arguments(dicom)
+    dicom.set_defaults(run=run_export_dicom)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -168,3 +177,39 @@ def run_export_fhir(args: argparse.Namespace) -> int:
     print(f"posted {len(answer.get('entry', []))} resources to {args.server}"
           f"{' (DRAFT: plan not signed)' if case.plan.is_draft else ''}")
     return 0
+
+
+def run_export_dicom(args: argparse.Namespace) -> int:
+    if not args.ct:
+        print("error: export-dicom needs --ct DICOM_FOLDER: the SEG and SR reference the CT's instances",
+              file=sys.stderr)
+        return 2
+    plan_dir = Path(args.plan_dir)
+    try:
+        export = dicom_export.write_dicom_exports(plan_dir, Path(args.ct), Path(args.segmentation),
+                                                  Path(args.label_table) if args.label_table else None, args.deidentify,
+                                                  args.algorithm, args.algorithm_version)
+    except (FileNotFoundError, ValueError) as error:  # ImageLoadError, SegmentationExportError, an SR without values
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failure = _push_dicom_exports(args, export)
+    dicom_export.audit_export(plan_dir, export, args.deidentify, None if failure else args.pacs)
+    print(f"wrote {export.segmentation} ({export.segments} segments) and {export.measurements} "
+          f"({export.measured_values} measurements){' (DRAFT: plan not signed)' if export.draft else ''}")
+    if failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 3
+    if args.pacs:
+        print(f"stored both at {args.pacs}")
+    return 0
+
+
+def _push_dicom_exports(args: argparse.Namespace, export: dicom_export.DicomExport) -> Exception | None:
+    """None when pushed (or no --pacs); the error otherwise (the files stay written and audited)."""
+    if not args.pacs:
+        return None
+    try:
+        dicom_export.push_exports(args.pacs, export, args.config, args.ca_bundle)
+    except (RemoteError, CredentialsError, PushInputError) as error:
+        return error
+    return None

@@ -9,6 +9,7 @@ import pydicom
 import pytest
 
 from conftest import TOTALSEG_DIR, _existing
+from SurgicalAIPlannerLib.cli import main
 from SurgicalAIPlannerLib.export.plan_summary import PROCEDURES, Decision, ModelInfo, PlanSummary
 from SurgicalAIPlannerLib.governance.signoff import SignOff
 from SurgicalAIPlannerLib.planning.measurement import Coding, Measurement
@@ -63,3 +64,34 @@ def dicom_ct_labels_file() -> Path:
 
 def read_datasets(folder: Path) -> list[pydicom.Dataset]:
     return [pydicom.dcmread(path) for path in sorted(folder.iterdir())]
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory, sample_ct_file, sample_labels_file) -> Path:
+    """A real plan made by the hip planner on the sample CT (with its reference bone labels)."""
+    folder = tmp_path_factory.mktemp("plan") / "plan-0001"
+    assert main(["plan", str(sample_ct_file), "--side", "left", "--segmentation", str(sample_labels_file),
+                 "--request", "Left total hip replacement, cup inclination 40 anteversion 15",
+                 "--output-dir", str(folder)]) == 0
+    return folder
+
+
+def code_value(item) -> str:
+    """Codes longer than 16 characters travel as LongCodeValue."""
+    return str(item.get("CodeValue") or item.get("LongCodeValue"))
+
+
+def sr_numbers(dataset) -> dict[str, tuple[float, str]]:
+    """Concept code -> (value, UCUM unit) of every NUM item in the SR content tree."""
+    found = {}
+
+    def visit(items):
+        for item in items:
+            if item.ValueType == "NUM":
+                value = item.MeasuredValueSequence[0]
+                found[code_value(item.ConceptNameCodeSequence[0])] = (
+                    float(value.NumericValue), code_value(value.MeasurementUnitsCodeSequence[0]))
+            visit(getattr(item, "ContentSequence", []))
+
+    visit(dataset.ContentSequence)
+    return found

@@ -10,7 +10,7 @@ import pydicom
 import pypdfium2
 import pytest
 
-from export_fixtures import DICOM_CT_BONES, SEG_ALGORITHM_VERSION, dicom_ct_labels_file, read_datasets  # noqa: F401
+from export_fixtures import DICOM_CT_BONES, SEG_ALGORITHM_VERSION, dicom_ct_labels_file, plan_dir, read_datasets  # noqa: F401
 from integration_fixtures import (ct_series_with_uids, fhir_server, find_phi, phi_values)  # noqa: F401
 from SurgicalAIPlannerLib.cli import main
 from SurgicalAIPlannerLib.export.dicom_seg import Algorithm, build_segmentation
@@ -18,16 +18,6 @@ from SurgicalAIPlannerLib.export.dicom_sr import build_measurement_report
 from SurgicalAIPlannerLib.export.plan_summary import load_plan_summary
 from SurgicalAIPlannerLib.governance.audit import verify
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
-
-
-@pytest.fixture(scope="module")
-def plan_dir(tmp_path_factory, sample_ct_file, sample_labels_file) -> Path:
-    """A real plan made by the hip planner on the sample CT (with its reference bone labels)."""
-    folder = tmp_path_factory.mktemp("plan") / "plan-0001"
-    assert main(["plan", str(sample_ct_file), "--side", "left", "--segmentation", str(sample_labels_file),
-                 "--request", "Left total hip replacement, cup inclination 40 anteversion 15",
-                 "--output-dir", str(folder)]) == 0
-    return folder
 
 
 def pdf_text(path: Path) -> str:

@@ -8,7 +8,8 @@ import highdicom as hd
 import numpy as np
 import pytest
 
-from export_fixtures import DICOM_CT_BONES, MEASUREMENTS, SEG_ALGORITHM_VERSION, dicom_ct_labels_file, make_plan, read_datasets  # noqa: F401
+from export_fixtures import (DICOM_CT_BONES, MEASUREMENTS, SEG_ALGORITHM_VERSION, dicom_ct_labels_file, make_plan,  # noqa: F401
+                             read_datasets, sr_numbers)
 from integration_fixtures import ORTHANC_PASSWORD, ORTHANC_USER, ct_series_with_uids, orthanc  # noqa: F401
 from SurgicalAIPlannerLib.export.dicom_seg import Algorithm, SegmentationExportError, build_segmentation, on_ct_grid
 from SurgicalAIPlannerLib.export.dicom_sr import build_measurement_report
@@ -64,27 +65,6 @@ def test_seg_round_trip_through_orthanc(client, ct_series_with_uids, dicom_ct_la
         pixels = back.get_pixels_by_source_instance(source_sop_instance_uids=order, segment_numbers=[label],
                                                     combine_segments=False, skip_overlap_checks=True)
         assert np.array_equal(pixels[..., 0].astype(bool), on_ct_grid(labels, ct).array == label_value)
-
-
-def code_value(item) -> str:
-    """Codes longer than 16 characters travel as LongCodeValue."""
-    return str(item.get("CodeValue") or item.get("LongCodeValue"))
-
-
-def sr_numbers(dataset) -> dict[str, tuple[float, str]]:
-    """Concept code -> (value, UCUM unit) of every NUM item in the SR content tree."""
-    found = {}
-
-    def visit(items):
-        for item in items:
-            if item.ValueType == "NUM":
-                value = item.MeasuredValueSequence[0]
-                found[code_value(item.ConceptNameCodeSequence[0])] = (
-                    float(value.NumericValue), code_value(value.MeasurementUnitsCodeSequence[0]))
-            visit(getattr(item, "ContentSequence", []))
-
-    visit(dataset.ContentSequence)
-    return found
 
 
 @pytest.mark.parametrize("signed", [False, True])
