@@ -3,15 +3,20 @@
 Credentials come from SURGICAL_PLANNER_PACS_USER + SURGICAL_PLANNER_PACS_PASSWORD or
 SURGICAL_PLANNER_PACS_TOKEN, or a config file (--config or SURGICAL_PLANNER_PACS_CONFIG); there is
 deliberately no option to give them on the command line, where they would land in shell history.
+``pull`` and ``push`` append "pacs_pull"/"pacs_push" events (UIDs and counts only, no patient identity) to
+the audit log given by --audit or SURGICAL_PLANNER_AUDIT_LOG; without either nothing is audited.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
+from ..governance.audit import AuditLog
 from .client import PacsClient
 from .credentials import CredentialsError, load_credentials
 from .pull import pull
@@ -19,6 +24,7 @@ from .push import PushInputError, push
 from .remote import RemoteError, RetryPolicy
 
 ENV_PREFIX = "SURGICAL_PLANNER_PACS"
+AUDIT_ENVIRONMENT = "SURGICAL_PLANNER_AUDIT_LOG"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,11 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pull_parser.add_argument("--study", required=True, help="StudyInstanceUID")
     pull_parser.add_argument("--series", help="SeriesInstanceUID (default: every series of the study)")
     pull_parser.add_argument("--output", required=True, help="new folder to write; must not exist")
-    pull_parser.set_defaults(run=run_pull)
+    _with_audit_option(pull_parser).set_defaults(run=run_pull)
 
     push_parser = _with_server_options(commands.add_parser("push", help="store DICOM files (STOW-RS)"))
     push_parser.add_argument("files", nargs="+", help="DICOM files or folders")
-    push_parser.set_defaults(run=run_push)
+    _with_audit_option(push_parser).set_defaults(run=run_push)
 
 
 def _with_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -50,6 +56,19 @@ def _with_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each answer (default 30)")
     parser.add_argument("--attempts", type=int, default=4, help="tries per request on transient faults (default 4)")
     return parser
+
+
+def _with_audit_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--audit", metavar="LOG", help=f"audit log to record the transfer in (default: "
+                                                       f"${AUDIT_ENVIRONMENT} when set, else none)")
+    return parser
+
+
+def _audit(args: argparse.Namespace, event: str, details: dict) -> None:
+    """Record a transfer in --audit or $SURGICAL_PLANNER_AUDIT_LOG (when either is given)."""
+    log = args.audit or os.environ.get(AUDIT_ENVIRONMENT)
+    if log:
+        AuditLog(Path(log)).append(event, f"surgical-planner pacs {event.removeprefix('pacs_')}", details)
 
 
 def _client(args: argparse.Namespace) -> PacsClient:
@@ -88,6 +107,8 @@ def run_pull(args: argparse.Namespace) -> int:
 
     result = pull(_client(args), args.study, args.output, args.series, on_instance=progress)
     print(file=sys.stderr)
+    _audit(args, "pacs_pull", {"study": args.study, "series": result.instances_per_series,
+                               "instances": sum(result.instances_per_series.values())})
     volume = result.volume
     i, j, k = volume.shape_ijk
     print(f"pulled {sum(result.instances_per_series.values())} instance(s) of {len(result.instances_per_series)} "
@@ -100,5 +121,6 @@ def run_pull(args: argparse.Namespace) -> int:
 @_reported
 def run_push(args: argparse.Namespace) -> int:
     result = push(_client(args), args.files)
+    _audit(args, "pacs_push", {"studies": list(result.studies), "instances": result.instances})
     print(f"stored {result.instances} instance(s) of {len(result.studies)} study(ies): {', '.join(result.studies)}")
     return 0

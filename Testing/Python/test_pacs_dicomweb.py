@@ -223,3 +223,25 @@ def test_credentials_in_the_url_are_refused():
     with pytest.raises(RemoteError, match="credentials must not be written into the URL") as caught:
         PacsClient(f"http://user:{ORTHANC_PASSWORD}@127.0.0.1:1/dicom-web")
     assert ORTHANC_PASSWORD not in str(caught.value)
+
+
+def test_transfers_are_audited_without_patient_identity(orthanc, ct_series_with_uids, pacs_credentials, tmp_path,
+                                                        monkeypatch, capsys):
+    import json
+
+    log = tmp_path / "audit" / "audit.jsonl"
+    monkeypatch.delenv("SURGICAL_PLANNER_AUDIT_LOG", raising=False)
+    assert main(["pacs", "push", orthanc.dicomweb_url, str(ct_series_with_uids), "--audit", str(log)]) == 0
+    monkeypatch.setenv("SURGICAL_PLANNER_AUDIT_LOG", str(log))  # the default when --audit is not given
+    assert main(["pacs", "pull", orthanc.dicomweb_url, "--study", STUDY_UID, "--output", str(tmp_path / "ct")]) == 0
+    monkeypatch.delenv("SURGICAL_PLANNER_AUDIT_LOG")
+    assert main(["pacs", "pull", orthanc.dicomweb_url, "--study", STUDY_UID, "--output", str(tmp_path / "ct2")]) == 0
+
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["event"], e["actor"]) for e in events] == [("pacs_push", "surgical-planner pacs push"),
+                                                          ("pacs_pull", "surgical-planner pacs pull")]
+    assert events[0]["details"] == {"studies": [STUDY_UID], "instances": 20}
+    assert events[1]["details"] == {"study": STUDY_UID, "series": {SERIES_UID: 20}, "instances": 20}
+    assert not [value for value in SOURCE_PHI.values() if value in log.read_text()]
+    capsys.readouterr()
+    assert main(["audit", "verify", str(log)]) == 0
