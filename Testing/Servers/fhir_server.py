@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from processes import stop_process
+
 SERVER_SCRIPT = Path(__file__).resolve().parent / "fhir" / "server.mjs"
 STARTUP_TIMEOUT_S = 60.0
 
@@ -23,13 +25,7 @@ class FhirServer:
         return f"http://127.0.0.1:{self.port}/fhir/R4"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def start_fhir_server(workdir: Path) -> FhirServer:

@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from ports import free_port
+from processes import stop_process
 
 SERVERS_DIR = Path(__file__).resolve().parent
 BIND_SHIM = SERVERS_DIR / "build" / "loopback_bind.so"
@@ -64,13 +65,8 @@ class OrthancServer:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.thaw()
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            self.thaw()  # a frozen (SIGSTOP) server cannot act on SIGTERM
+        stop_process(self.process)
 
 
 def start_orthanc(workdir: Path, username: str, password: str, tls_pem: Path | None = None) -> OrthancServer:
