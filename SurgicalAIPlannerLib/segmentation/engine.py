@@ -66,10 +66,18 @@ def _resolve_method(model: str) -> str:
     if model in ("classical", "totalsegmentator"):
         return model
     if model == "auto":
-        bundles = installed_bundles()
+        bundles = [b for b in installed_bundles() if _fit_for_auto(b)]
         preferred = [b for b in bundles if b.name == DEFAULT_MODEL] or bundles
         if not preferred:
-            log.warning("no installed model: using the classical fallback")
+            log.warning("no installed model is fit for automatic use: using the classical fallback")
             return "classical"
         return str(preferred[0])
     return str(resolve_bundle(model))
+
+
+def _fit_for_auto(folder) -> bool:
+    """A bundle whose manifest says it measured worse than the classical fallback is used only when named."""
+    verdict = load_bundle(folder).manifest.get("auto_select", {"use": True})
+    if not verdict.get("use", True):
+        log.info("model %s is not chosen automatically: %s", folder.name, verdict.get("why", "its manifest says so"))
+    return bool(verdict.get("use", True))

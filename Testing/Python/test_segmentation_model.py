@@ -56,3 +56,14 @@ def test_left_hip_and_femur_lie_on_the_patients_left(model_result):
         assert len(where), f"{name} is missing"
         centroid_x = labels.ras_of_index(where[:, ::-1])[:, 0].mean()
         assert (centroid_x < 0) == name.endswith("_left"), f"{name} centroid at RAS x = {centroid_x:.1f} mm"
+
+
+def test_auto_does_not_pick_a_model_that_measured_below_the_fallback(shipped, tiny_bone_bundle) -> None:
+    """The shipped model's manifest records that it is worse than the classical fallback on the real CT."""
+    from SurgicalAIPlannerLib.segmentation.engine import _fit_for_auto, _resolve_method
+
+    assert shipped.manifest["auto_select"]["use"] is False
+    assert "classical fallback" in shipped.manifest["auto_select"]["why"]
+    assert _resolve_method("auto") == "classical"
+    assert _resolve_method("bone_ct_small") == str(shipped.folder)  # still available by name
+    assert _fit_for_auto(tiny_bone_bundle)  # a bundle without the verdict is chosen automatically
