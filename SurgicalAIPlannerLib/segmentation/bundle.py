@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..atomic import atomic_target, write_json_atomic
 from ..resources import models_dir
 from .network import build_network
 
@@ -143,38 +142,14 @@ def resolve_bundle(name_or_folder: str, root: Path | None = None) -> Path:
     raise BundleError(path, f"is neither a bundle folder nor an installed model (installed: {known})")
 
 
-def write_json_atomic(path: Path, content: dict[str, Any]) -> None:
-    _write_atomic(path, (json.dumps(content, indent=2) + "\n").encode())
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target then rename: a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_bundle(folder: Path, network: torch.nn.Module, network_def: dict[str, Any], manifest: dict[str, Any],
                 metadata: dict[str, Any], inference_settings: dict[str, Any]) -> Path:
     """Write a complete bundle; the manifest (with the weights' sha256) is written last."""
     folder = Path(folder)
     weights = folder / WEIGHTS
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=weights.parent, prefix=".model.pt.")
-    os.close(handle)
-    try:
-        torch.save({k: v.detach().cpu() for k, v in network.state_dict().items()}, temporary)
-        os.replace(temporary, weights)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    write_json_atomic(folder / METADATA, metadata)
-    write_json_atomic(folder / INFERENCE, {"network_def": network_def, **inference_settings})
-    write_json_atomic(folder / MANIFEST, {**manifest, "weights_sha256": sha256_of(weights)})
+    with atomic_target(weights) as partial:
+        torch.save({k: v.detach().cpu() for k, v in network.state_dict().items()}, partial)
+    write_json_atomic(folder / METADATA, metadata, indent=2)
+    write_json_atomic(folder / INFERENCE, {"network_def": network_def, **inference_settings}, indent=2)
+    write_json_atomic(folder / MANIFEST, {**manifest, "weights_sha256": sha256_of(weights)}, indent=2)
     return folder

@@ -11,18 +11,9 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..imaging.volume import LPS_TO_RAS, Volume
+from ..imaging.writing import to_sitk
 
 AIR_HU = -1024.0
-
-
-def to_sitk(volume: Volume) -> sitk.Image:
-    """A SimpleITK image (LPS, as ITK expects) sharing the volume's geometry."""
-    lps = volume.in_frame("LPS")
-    image = sitk.GetImageFromArray(lps.array)
-    image.SetSpacing(tuple(float(s) for s in lps.spacing))
-    image.SetOrigin(tuple(float(x) for x in lps.origin))
-    image.SetDirection(tuple(float(x) for x in np.asarray(lps.direction).ravel()))
-    return image
 
 
 def from_sitk(image: sitk.Image, frame: str = "RAS", like: Volume | None = None) -> Volume:

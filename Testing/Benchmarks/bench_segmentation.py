@@ -25,10 +25,12 @@ import torch
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
 from SurgicalAIPlannerLib.resources import sample_ct_path, sample_label_table_path, sample_reference_labels_path
-from SurgicalAIPlannerLib.segmentation.bundle import MANIFEST, load_bundle, resolve_bundle, write_json_atomic
+from SurgicalAIPlannerLib.atomic import write_json_atomic
+from SurgicalAIPlannerLib.imaging.writing import to_sitk
+from SurgicalAIPlannerLib.segmentation.bundle import MANIFEST, load_bundle, resolve_bundle
 from SurgicalAIPlannerLib.segmentation.engine import DEFAULT_MODEL, segment
 from SurgicalAIPlannerLib.segmentation.evaluation import dice_per_bone
-from SurgicalAIPlannerLib.segmentation.resample import from_sitk, to_sitk
+from SurgicalAIPlannerLib.segmentation.resample import from_sitk
 from SurgicalAIPlannerLib.segmentation.totalseg import to_project_labels
 
 BONES = ["hip_left", "hip_right", "sacrum", "femur_left", "femur_right", *(f"vertebrae_L{i}" for i in range(1, 6))]
@@ -78,7 +80,7 @@ def record_in_manifest(model: str, dice: dict[str, float]) -> None:
     manifest = dict(bundle.manifest)
     manifest["measured_dice"] = {"reference": REFERENCE_NOTE, "case": "example_ct.nii.gz (TotalSegmentator test CT, 3 mm)",
                                  "per_label": {name: round(value, 3) for name, value in dice.items()}}
-    write_json_atomic(bundle.folder / MANIFEST, manifest)
+    write_json_atomic(bundle.folder / MANIFEST, manifest, indent=2)
 
 
 def main() -> int:

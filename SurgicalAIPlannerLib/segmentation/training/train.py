@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import monai
 import numpy as np
 import torch
 
+from ...atomic import atomic_target
 from ..anatomy_rules import BONE_TYPES, type_lookup
 from ..bundle import save_bundle
 from ..intensity import normalize_hu
@@ -202,9 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _checkpoint(path: Path, network, optimizer, iteration: int) -> None:
-    temporary = path.with_suffix(".tmp")
-    torch.save({"network": network.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration}, temporary)
-    os.replace(temporary, path)
+    with atomic_target(path) as partial:
+        torch.save({"network": network.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration}, partial)
 
 
 if __name__ == "__main__":
