@@ -356,26 +356,21 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
 
     def searchPacs(self, url: str, patientId: str = "", studyDate: str = "", modality: str = "CT"):
         """QIDO-RS study search; credentials come from the environment or the config file, never the panel."""
+        from SurgicalAIPlannerLib.pacs import connect_pacs
+
         parameters = self.getParameterNode()
         parameters.pacsUrl, parameters.pacsPatientId, parameters.pacsStudyDate = url, patientId, studyDate
-        return self._pacsClient(url).search_studies(patientId or None, studyDate or None, modality or None)
+        return self.session.search_pacs(connect_pacs(url), patientId, studyDate, modality)
 
     def pullFromPacs(self, url: str, studyUID: str, seriesUID: str | None = None, outputDir: str | None = None):
         """WADO-RS pull into a new folder (moved into place only when complete), then load it as the CT."""
-        from SurgicalAIPlannerLib.pacs.pull import pull
+        from SurgicalAIPlannerLib.pacs import connect_pacs
 
-        target = outputDir or os.path.join(slicer.app.temporaryPath if hasattr(slicer.app, "temporaryPath")
-                                           else tempfile.gettempdir(), f"pacs-{studyUID}")
-        result = pull(self._pacsClient(url), studyUID, target, seriesUID)
-        return self.loadCT(str(result.output), seriesUID)
-
-    @staticmethod
-    def _pacsClient(url: str):
-        from SurgicalAIPlannerLib.pacs.client import PacsClient
-        from SurgicalAIPlannerLib.pacs.commands import ENV_PREFIX
-        from SurgicalAIPlannerLib.pacs.credentials import load_credentials
-
-        return PacsClient(url, load_credentials(ENV_PREFIX))
+        target = outputDir or os.path.join(tempfile.mkdtemp(prefix="pacs-", dir=getattr(slicer.app, "temporaryPath", None)),
+                                           "series")
+        node = self.session.pull_from_pacs(connect_pacs(url), studyUID, target, seriesUID)
+        self.getParameterNode().inputVolume = node
+        return node
 
     @staticmethod
     def catalog():

@@ -55,11 +55,31 @@ class PlannerSession:
 
     def load_ct(self, path: Path | str, series_instance_uid: str | None = None, name: str | None = None):
         """Load a CT (DICOM folder, NIfTI, NRRD, MHA) into a scalar volume node; returns the node."""
-        self.ct = load_ct(path, series_instance_uid)
-        node_name = name or self.ct.identity.series_description or Path(path).name.split(".")[0]
-        self.ct_node = volume_to_node(self.scene, self.ct, node_name)
-        log.info("Loaded CT %s as node %s", path, self.ct_node.GetID())
-        self._audit("load", {"what": "ct", "source": _source_kind(path), "voxels": list(self.ct.shape_ijk)})
+        ct = load_ct(path, series_instance_uid)
+        return self._use_ct(ct, name or ct.identity.series_description or Path(path).name.split(".")[0],
+                            _source_kind(path))
+
+    def search_pacs(self, client, patient_id: str = "", study_date: str = "", modality: str = "CT") -> list:
+        """QIDO-RS study search on ``client`` (a ``pacs.PacsClient``; see ``pacs.connect_pacs``); empty fields match all."""
+        return client.search_studies(patient_id or None, study_date or None, modality or None)
+
+    def pull_from_pacs(self, client, study_uid: str, folder: Path | str, series_uid: str | None = None,
+                       on_instance: Callable[[int, int], None] | None = None):
+        """WADO-RS pull of the study's CT into the new ``folder`` (it appears only when complete), loaded as the CT.
+
+        ``on_instance(done, total)`` reports progress; returns the CT node.
+        """
+        from .pacs.pull import pull
+
+        result = pull(client, study_uid, folder, series_uid, on_instance)
+        ct = result.volume
+        return self._use_ct(ct, ct.identity.series_description or f"PACS study {study_uid[-8:]}", "PACS (DICOMweb)")
+
+    def _use_ct(self, ct: Volume, node_name: str, source_kind: str):
+        self.ct = ct
+        self.ct_node = volume_to_node(self.scene, ct, node_name)
+        log.info("Loaded CT from %s as node %s", ct.source, self.ct_node.GetID())
+        self._audit("load", {"what": "ct", "source": source_kind, "voxels": list(ct.shape_ijk)})
         return self.ct_node
 
     def load_segmentation(self, path: Path | str, names: dict[int, str], node_name: str = "Bones"):

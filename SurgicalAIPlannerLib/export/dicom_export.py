@@ -22,9 +22,7 @@ from ..governance.commands import AUDIT_FILE
 from ..governance.deidentify import Pseudonymizer, deidentify_dataset
 from ..imaging import ImageLoadError, load_ct, load_labelmap
 from ..imaging.label_table import read_label_table
-from ..pacs.client import PacsClient
-from ..pacs.commands import ENV_PREFIX as PACS_ENV_PREFIX
-from ..pacs.credentials import load_credentials
+from ..pacs.client import connect_pacs
 from ..pacs.push import push
 from ..pacs.remote import redact
 from ..resources import sample_label_table_path
@@ -113,8 +111,7 @@ def _save(dataset: pydicom.Dataset, path: Path) -> Path:
 
 
 def push_exports(url: str, export: DicomExport, config: str | None = None, ca_bundle: str | None = None) -> None:
-    client = PacsClient(url, load_credentials(PACS_ENV_PREFIX, config), ca_bundle)
-    push(client, [export.segmentation, export.measurements])
+    push(connect_pacs(url, config, ca_bundle), [export.segmentation, export.measurements])
 
 
 def audit_export(plan_dir: Path, export: DicomExport, deidentified: bool, pacs_url: str | None) -> None:

@@ -14,7 +14,7 @@ from typing import Callable, TypeVar
 import pydicom
 from dicomweb_client.api import DICOMwebClient
 
-from .credentials import Credentials
+from .credentials import Credentials, load_credentials
 from .remote import RemoteError, RetryPolicy, call_with_retries, check_url, new_session, redact
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ logging.getLogger("retrying").setLevel(logging.ERROR)
 # Ask for the transfer syntax the PACS stores, so it neither transcodes nor alters pixels.
 ORIGINAL_TRANSFER_SYNTAX = (("application/dicom", "*"),)
 QIDO_PAGE_SIZE = 500
+# Credentials come from SURGICAL_PLANNER_PACS_USER/_PASSWORD, _TOKEN or the file named by _CONFIG.
+ENV_PREFIX = "SURGICAL_PLANNER_PACS"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,12 @@ class PacsClient:
                                 for item in failed)
             raise RemoteError(redact(self.url), f"the PACS refused {len(failed)} of {len(datasets)} instance(s): {reasons}")
         return response
+
+
+def connect_pacs(url: str, config_path: Path | str | None = None, ca_bundle: Path | str | None = None,
+                 timeout_s: float = 30.0, retry: RetryPolicy = RetryPolicy()) -> PacsClient:
+    """A client for ``url`` with the configured credentials (environment first, then the config file)."""
+    return PacsClient(url, load_credentials(ENV_PREFIX, config_path), ca_bundle, timeout_s, retry)
 
 
 def _text(dataset: pydicom.Dataset, keyword: str) -> str:

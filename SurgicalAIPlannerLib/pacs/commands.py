@@ -17,13 +17,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..governance.audit import AuditLog
-from .client import PacsClient
-from .credentials import CredentialsError, load_credentials
+from .client import PacsClient, connect_pacs
+from .credentials import CredentialsError
 from .pull import pull
 from .push import PushInputError, push
 from .remote import RemoteError, RetryPolicy
 
-ENV_PREFIX = "SURGICAL_PLANNER_PACS"
 AUDIT_ENVIRONMENT = "SURGICAL_PLANNER_AUDIT_LOG"
 
 
@@ -72,8 +71,7 @@ def _audit(args: argparse.Namespace, event: str, details: dict) -> None:
 
 
 def _client(args: argparse.Namespace) -> PacsClient:
-    credentials = load_credentials(ENV_PREFIX, args.config)
-    return PacsClient(args.url, credentials, args.ca_bundle, args.timeout, RetryPolicy(attempts=max(1, args.attempts)))
+    return connect_pacs(args.url, args.config, args.ca_bundle, args.timeout, RetryPolicy(attempts=max(1, args.attempts)))
 
 
 def _reported(run):

@@ -19,8 +19,7 @@ from integration_fixtures import (ORTHANC_PASSWORD, ORTHANC_USER, SERIES_UID, ST
                                   pacs_credentials)
 from SurgicalAIPlannerLib.cli import main
 from SurgicalAIPlannerLib.imaging import load_ct
-from SurgicalAIPlannerLib.pacs import PacsClient, RemoteError, RetryPolicy, load_credentials, pull, push
-from SurgicalAIPlannerLib.pacs.commands import ENV_PREFIX
+from SurgicalAIPlannerLib.pacs import ENV_PREFIX, PacsClient, RemoteError, RetryPolicy, load_credentials, pull, push
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Servers"))
 from orthanc_server import OrthancServer, start_orthanc  # noqa: E402
