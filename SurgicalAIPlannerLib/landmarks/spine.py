@@ -34,6 +34,8 @@ SCAN_SUPERIOR = np.array([0.0, 0.0, 1.0])
 MIDLINE_MM = 2.0
 # Axial slabs within this height of the body centre are searched for the canal (a hole enclosed by bone).
 CANAL_SEARCH_MM, MIN_CANAL_AREA_MM2 = 10.0, 20.0
+# The endplates are fitted on the body's columns (cells of this size) within this radius of the body centre.
+ENDPLATE_CORE_MM, ENDPLATE_CELL_MM = 12.0, 1.5
 # Points closer than this to the midsagittal plane belong to neither side's pedicle.
 SIDE_GAP_MM = 2.0
 # Slab step and thickness along the posterior axis for the pedicle search, and the half-length used for its axis.
@@ -95,7 +97,7 @@ def vertebra_frame(points: np.ndarray, superior_hint: np.ndarray, iterations: in
 
     Starts from the thickest part of the vertebra (inside the body) and ``superior_hint``. Each pass aims the
     posterior axis from the body centre through the canal's centre (both lie on the plane of symmetry), re-takes
-    the body as everything anterior to the canal, and its endplate normal as the superior axis."""
+    the body as everything anterior to the canal, and the bisector of its endplates' normals as the superior axis."""
     hint = unit(superior_hint)
     centre, superior = points[_thickest_part(points)].mean(axis=0), hint
     for _ in range(iterations):
@@ -109,11 +111,39 @@ def vertebra_frame(points: np.ndarray, superior_hint: np.ndarray, iterations: in
         walls = (float(midline.min()), float(midline.max())) if len(midline) else (canal[:, 1].min(), canal[:, 1].max())
         body = points[frame.local(points)[:, 1] < walls[0]]
         centre = body.mean(axis=0)
-        superior = _least_spread_axis(body)
-        superior = superior if superior @ hint > 0 else -superior
+        superior = _endplate_axis(VertebraFrame(centre, frame.left, frame.posterior, frame.superior), body)
     shift = (centre - frame.origin) @ frame.posterior  # walls are measured from the last body centre
     frame = VertebraFrame(centre, frame.left, frame.posterior, frame.superior)
     return frame, walls[0] - shift, walls[1] - shift
+
+
+def _endplate_axis(frame: VertebraFrame, body: np.ndarray) -> np.ndarray:
+    """Bisector (RAS) of the normals of planes fitted to the top and bottom of the body's central columns.
+
+    The body's least-spread axis is a near-tie (a lumbar body is about as high as it is deep) that tilted
+    25-50 deg on L5, whose wedge and pedicle roots skew it; the endplates stay flat."""
+    local = frame.local(body)
+    core = local[np.hypot(local[:, 0], local[:, 1]) < ENDPLATE_CORE_MM]
+    cells, column = np.unique(np.round(core[:, :2] / ENDPLATE_CELL_MM).astype(int), axis=0, return_inverse=True)
+    column = column.ravel()
+    top = np.full(len(cells), -np.inf)
+    bottom = np.full(len(cells), np.inf)
+    np.maximum.at(top, column, core[:, 2])
+    np.minimum.at(bottom, column, core[:, 2])
+    plane_xy = cells * ENDPLATE_CELL_MM
+    normals = [_plane_normal(plane_xy, heights) for heights in (top, bottom)]
+    return unit((normals[0] + normals[1]) @ frame.axes)
+
+
+def _plane_normal(xy: np.ndarray, heights: np.ndarray, trim_mm: float = 1.5) -> np.ndarray:
+    """Unit normal (pointing to +height) of the plane height = a x + b y + c, refitted without the cells
+    farther than ``trim_mm`` from the first fit (osteophytes, the concave endplate centre's rim)."""
+    design = np.c_[xy, np.ones(len(xy))]
+    keep = np.ones(len(xy), dtype=bool)
+    for _ in range(2):
+        coefficients = np.linalg.lstsq(design[keep], heights[keep], rcond=None)[0]
+        keep = np.abs(design @ coefficients - heights) < trim_mm
+    return unit(np.array([-coefficients[0], -coefficients[1], 1.0]))
 
 
 def _axes(backwards: np.ndarray, superior: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -153,10 +183,6 @@ def _canal(local: np.ndarray) -> np.ndarray | None:
             cells = np.argwhere(hole) * 1.0 + low
             holes.append(np.c_[cells, np.full(len(cells), height)])
     return np.concatenate(holes) if holes else None
-
-
-def _least_spread_axis(points: np.ndarray) -> np.ndarray:
-    return np.linalg.svd(points - points.mean(axis=0), full_matrices=False)[2][2]
 
 
 @dataclass(frozen=True)
