@@ -30,6 +30,8 @@ from .tha_metrics import ThaGeometry, ThaImplants, compute_metrics, warnings_of
 
 ROLE_ATTRIBUTE = "SurgicalAIPlanner.THA.role"
 ROLES = ("cupTransform", "cup", "stemTransform", "stem", "headTransform", "head", "neckCut")
+# What the surgeon can drag in the 3D view: the cup, the stem (the head follows it) and the neck-cut plane.
+HANDLE_ROLES = ("cup", "stem", "neckCut")
 COLORS = {"cup": (0.85, 0.75, 0.3), "stem": (0.7, 0.7, 0.75), "head": (0.9, 0.9, 0.95)}
 
 
@@ -215,6 +217,24 @@ class ThaPlanSession:
         for node in self.nodes.values():
             self.context.scene.RemoveNode(node)
         self.nodes.clear()
+
+    def show_handles(self, role: str, visible: bool = True) -> None:
+        """Show or hide Slicer's interaction handles of ``role`` (one of ``HANDLE_ROLES``) in the 3D view.
+
+        Implants get move and turn handles only (they are rigid: no scaling) and none in the slice views, which
+        stay readable; the neck cut gets the plane's own handles.
+        """
+        if role not in HANDLE_ROLES:
+            raise ValueError(f"no handles for {role!r}: choose one of {', '.join(HANDLE_ROLES)}")
+        node = self.nodes[role if role == "neckCut" else f"{role}Transform"]
+        node.CreateDefaultDisplayNodes()
+        display = node.GetDisplayNode()
+        if role == "neckCut":
+            display.SetHandlesInteractive(visible)
+            return
+        display.SetEditorScalingEnabled(False)
+        display.SetEditorSliceIntersectionVisibility(False)
+        display.SetEditorVisibility(visible)
 
     # ------------------------------------------------------------------------------ nodes
     def _on_node_changed(self, caller=None, event=None) -> None:

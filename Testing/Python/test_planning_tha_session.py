@@ -192,3 +192,18 @@ def test_bad_plan_files_are_refused(tmp_path):
         read_plan_json(other)
     with pytest.raises(PlanFileError, match="no such plan file"):
         read_plan_json(tmp_path / "absent.json")
+
+
+def test_handles_per_role_show_and_hide(analytic_hip_landmarks, catalog):
+    session = planned(analytic_hip_landmarks(), catalog)
+    session.show_handles("cup")
+    cup = session.nodes["cupTransform"].GetDisplayNode()
+    assert cup.GetEditorVisibility() and not cup.GetEditorScalingEnabled()  # rigid: move and turn only
+    session.show_handles("neckCut")
+    assert session.nodes["neckCut"].GetDisplayNode().GetHandlesInteractive()
+    session.show_handles("cup", False)
+    assert not cup.GetEditorVisibility()
+    session.show_handles("stem")
+    assert session.nodes["stemTransform"].GetDisplayNode().GetEditorVisibility()
+    with pytest.raises(ValueError, match="no handles for 'head'"):
+        session.show_handles("head")
