@@ -490,10 +490,7 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
 
     def showHandles(self, role: str, visible: bool) -> None:
         """Show or hide the interaction handles of the cup, the stem or the neck-cut plane in the 3D view."""
-        plan = self._plan()
-        node = plan.nodes[f"{role}Transform"] if role in ("cup", "stem") else plan.nodes[role]
-        node.CreateDefaultDisplayNodes()
-        node.GetDisplayNode().SetHandlesInteractive(visible)
+        self._plan().show_handles(role, visible)
 
     def metrics(self):
         """The live plan metrics (``Measurement``s, UCUM units)."""
