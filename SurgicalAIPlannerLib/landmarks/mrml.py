@@ -51,6 +51,13 @@ class LandmarkNodes:
             self.nodes[name] = self.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", name)
         return self.nodes[name]
 
+    def remove(self) -> None:
+        """Take the nodes out of the scene (landmarks detected again, or a new segmentation)."""
+        for node in self.nodes.values():
+            self.scene.RemoveNode(node)
+        self.nodes.clear()
+        self._listeners.clear()
+
     def add_listener(self, listener: Listener) -> None:
         """``listener(landmarks, moved_name)`` runs after every user edit."""
         self._listeners.append(listener)
