@@ -67,7 +67,8 @@ class SurgicalAIPlannerParameterNode:
     modelName, device - segmentation model and device choice.
     procedure, side - what is planned.
     cupId, headId, stemId, screwId, plateId - implant choices from the catalogs.
-    surgeonName - who signs; deidentify - strip identity from exports.
+    surgeonName - who signs; exportReport, exportDicom, exportFhir - the chosen exports; fhirUrl - the FHIR
+    server (its credentials never stored here); deidentify - strip identity from exports.
     """
 
     inputVolume: vtkMRMLScalarVolumeNode
@@ -85,6 +86,10 @@ class SurgicalAIPlannerParameterNode:
     screwId: str = ""
     plateId: str = ""
     surgeonName: str = ""
+    exportReport: bool = True
+    exportDicom: bool = False
+    exportFhir: bool = False
+    fhirUrl: str = ""
     deidentify: bool = False
 
 
@@ -296,14 +301,23 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
             self._status(f"Plan signed by {record.surgeon} at {record.signed_at} (UTC).")
 
     def onExport(self) -> None:
-        if self.ui.exportDicomCheckBox.checked or self.ui.exportFhirCheckBox.checked:
-            slicer.util.infoDisplay("DICOM SEG/SR and FHIR exports run from the command line in this version: "
-                                    "surgical-planner export-fhir PLAN_DIR --server URL; see docs/integration.md.")
         with slicer.util.tryWithErrorDisplay("Export failed.", waitCursor=True):
-            written = self.logic.exportPlan(self.ui.exportDirectoryButton.directory,
-                                            report=self.ui.exportReportCheckBox.checked,
-                                            deidentify=self.ui.deidentifyCheckBox.checked)
-            self._status("Written: " + ", ".join(str(p) for p in written))
+            written = self.logic.exportPlan(
+                self.ui.exportDirectoryButton.directory, report=self.ui.exportReportCheckBox.checked,
+                deidentify=self.ui.deidentifyCheckBox.checked, dicom=self.ui.exportDicomCheckBox.checked,
+                pacsUrl=self.ui.pacsUrlLineEdit.text, fhir=self.ui.exportFhirCheckBox.checked,
+                fhirUrl=self.ui.fhirUrlLineEdit.text)
+            self._status(self._exportSummary(written))
+
+    def _exportSummary(self, written: list[Path]) -> str:
+        sent = []
+        if self.ui.exportDicomCheckBox.checked:
+            sent.append(f"SEG and SR stored at {self.ui.pacsUrlLineEdit.text}" if self.ui.pacsUrlLineEdit.text
+                        else "SEG and SR not stored: no PACS URL in section 1")
+        if self.ui.exportFhirCheckBox.checked:
+            sent.append(f"plan posted to {self.ui.fhirUrlLineEdit.text}")
+        folder = self.ui.exportDirectoryButton.directory
+        return f"Written to {folder}: " + ", ".join(Path(p).name for p in written) + "".join(f"; {line}" for line in sent)
 
     # ---------------------------------------------------------------- helpers
     def _fillTable(self, table, rows) -> None:
@@ -513,16 +527,39 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
             raise ValueError("choose an export folder first")
         return self.session.save_plan(folder)
 
-    def exportPlan(self, folder: str, report: bool = True, deidentify: bool = False) -> list:
-        """Plan JSON + scene into ``folder``, and the HTML/PDF report in ``folder``/exports (a draft until signed)."""
-        from SurgicalAIPlannerLib.export.commands import write_plan_report
+    def exportPlan(self, folder: str, report: bool = True, deidentify: bool = False, dicom: bool = False,
+                   pacsUrl: str = "", fhir: bool = False, fhirUrl: str = "") -> list[Path]:
+        """Save the plan (JSON + scene) into ``folder`` and write the chosen exports; returns the files written.
 
-        paths = self.savePlan(folder)
-        written = list(paths.values())
+        ``report``: HTML/PDF report in ``folder``/exports. ``dicom``: bones as DICOM SEG and measurements as SR
+        there, stored at ``pacsUrl`` when given. ``fhir``: the plan posted as a FHIR R4 transaction to
+        ``fhirUrl``. DICOM and FHIR need a CT loaded from DICOM or the PACS. Credentials come from the
+        environment or the config files, never from here. Every export is audited; an unsigned plan is
+        exported as a draft.
+        """
+        from SurgicalAIPlannerLib.export.commands import EXPORTS
+        from SurgicalAIPlannerLib.pacs import connect_pacs
+
+        if fhir and not fhirUrl:
+            raise ValueError("FHIR export: type the FHIR server's base URL first")
+        self._rememberExportChoices(report, deidentify, dicom, fhir, fhirUrl)
+        written = list(self.savePlan(folder).values())
         if report:
-            html, pdf, _draft = write_plan_report(Path(folder), deidentify=deidentify)
-            written += [html, pdf]
+            written += self.session.export_report(folder, deidentify)[:2]  # before FHIR, which attaches the PDF
+        if dicom:
+            export = self.session.export_dicom(folder, connect_pacs(pacsUrl) if pacsUrl else None, deidentify)
+            written += [export.segmentation, export.measurements]
+        if fhir:
+            self.session.export_fhir(fhirUrl, folder, deidentify)
+            written.append(Path(folder) / EXPORTS / "fhir-bundle.json")
         return written
+
+    def _rememberExportChoices(self, report: bool, deidentify: bool, dicom: bool, fhir: bool, fhirUrl: str) -> None:
+        parameters = self.getParameterNode()
+        parameters.exportReport, parameters.deidentify = report, deidentify
+        parameters.exportDicom, parameters.exportFhir = dicom, fhir
+        if fhirUrl:
+            parameters.fhirUrl = fhirUrl
 
     def signPlan(self, surgeon: str, folder: str):
         """Save the plan into ``folder`` and record the surgeon's sign-off there (with the audit trail)."""

@@ -38,6 +38,7 @@ class PlannerSession:
         self.audit = audit
         self.user = user
         self.ct: Volume | None = None
+        self.ct_dicomweb_url = ""  # the PACS the CT was pulled from: where exports say the study can be retrieved
         self.ct_node = None
         self.segmentation_node = None
         self.labels: Volume | None = None
@@ -59,7 +60,8 @@ class PlannerSession:
         return self._use_ct(ct, name or ct.identity.series_description or Path(path).name.split(".")[0],
                             _source_kind(path))
 
-    def search_pacs(self, client, patient_id: str = "", study_date: str = "", modality: str = "CT") -> list:
+    @staticmethod
+    def search_pacs(client, patient_id: str = "", study_date: str = "", modality: str = "CT") -> list:
         """QIDO-RS study search on ``client`` (a ``pacs.PacsClient``; see ``pacs.connect_pacs``); empty fields match all."""
         return client.search_studies(patient_id or None, study_date or None, modality or None)
 
@@ -69,14 +71,25 @@ class PlannerSession:
 
         ``on_instance(done, total)`` reports progress; returns the CT node.
         """
+        return self.use_pulled_study(self.fetch_from_pacs(client, study_uid, folder, series_uid, on_instance),
+                                     client.url)
+
+    @staticmethod
+    def fetch_from_pacs(client, study_uid: str, folder: Path | str, series_uid: str | None = None,
+                        on_instance: Callable[[int, int], None] | None = None):
+        """The pull alone (a ``pacs.PullResult``), touching no MRML node: safe to run off the GUI thread."""
         from .pacs.pull import pull
 
-        result = pull(client, study_uid, folder, series_uid, on_instance)
-        ct = result.volume
-        return self._use_ct(ct, ct.identity.series_description or f"PACS study {study_uid[-8:]}", "PACS (DICOMweb)")
+        return pull(client, study_uid, folder, series_uid, on_instance)
 
-    def _use_ct(self, ct: Volume, node_name: str, source_kind: str):
-        self.ct = ct
+    def use_pulled_study(self, result, dicomweb_url: str):
+        """A finished pull's CT as the session's CT node (GUI thread); ``dicomweb_url`` is the PACS it came from."""
+        ct = result.volume
+        return self._use_ct(ct, ct.identity.series_description or f"PACS study {ct.identity.study_instance_uid[-8:]}",
+                            "PACS (DICOMweb)", dicomweb_url)
+
+    def _use_ct(self, ct: Volume, node_name: str, source_kind: str, dicomweb_url: str = ""):
+        self.ct, self.ct_dicomweb_url = ct, dicomweb_url
         self.ct_node = volume_to_node(self.scene, ct, node_name)
         log.info("Loaded CT from %s as node %s", ct.source, self.ct_node.GetID())
         self._audit("load", {"what": "ct", "source": source_kind, "voxels": list(ct.shape_ijk)})
@@ -113,26 +126,50 @@ class PlannerSession:
 
     def _use_segmentation(self, labels: Volume, names: dict[int, str], node, method: str) -> None:
         self.labels, self.label_names, self.segmentation_node, self.segmentation_method = labels, dict(names), node, method
-        self.landmarks = None  # landmarks belong to a segmentation: detect them again
+        self._forget_landmarks()  # landmarks belong to a segmentation: detect them again
         if self.ct_node is not None:
             node.SetReferenceImageGeometryParameterFromVolumeNode(self.ct_node)
 
     def detect_landmarks(self, overrides: Iterable[Landmark] = (), progress: Callable[[str], None] | None = None
                          ) -> LandmarkSet:
         """Landmarks (RAS mm) from the CT and its bones, as draggable fiducial nodes; ``overrides`` replace by name."""
+        landmarks = self.find_landmarks(progress)
+        for landmark in overrides:
+            landmarks.add(landmark)
+        return self.use_landmarks(landmarks)
+
+    def find_landmarks(self, progress: Callable[[str], None] | None = None) -> LandmarkSet:
+        """The detection itself, touching no MRML node: safe to run off the GUI thread."""
         from .landmarks.detect import detect_landmarks
-        from .landmarks.mrml import LandmarkNodes
 
         if self.labels is None:
             raise RuntimeError("segment the bones (or load a segmentation) before detecting landmarks")
-        landmarks = detect_landmarks(self._require_ct(), self.labels, self.label_names, progress)
-        for landmark in overrides:
-            landmarks.add(landmark)
+        return detect_landmarks(self._require_ct(), self.labels, self.label_names, progress)
+
+    def use_landmarks(self, landmarks: LandmarkSet) -> LandmarkSet:
+        """Detected landmarks as the session's fiducial nodes (GUI thread), replacing any earlier ones."""
+        from .landmarks.mrml import LandmarkNodes
+
+        self._forget_landmarks()
         self.landmarks = landmarks
         self.landmark_nodes = LandmarkNodes(self.scene, landmarks)
         self.landmark_nodes.add_listener(lambda _landmarks, moved: self._audit("user_change", {"landmark": moved}))
         self._audit("ai_run", {"what": "landmarks", "found": sum(1 for lm in landmarks if lm.present)})
         return landmarks
+
+    def _forget_landmarks(self) -> None:
+        if self.landmark_nodes is not None:
+            self.landmark_nodes.remove()
+        self.landmarks, self.landmark_nodes = None, None
+
+    def landmark_table(self) -> list[dict]:
+        """One row per landmark for the faces' tables: name, region, confidence, method, user-edited, note."""
+        from .landmarks.mrml import region_of
+
+        return [{"name": lm.name, "region": region_of(lm.name), "present": lm.present,
+                 "confidence": round(lm.confidence, 2) if lm.present else None, "method": lm.method or "",
+                 "user_edited": lm.user_edited, "note": "" if lm.present else f"missing: {lm.missing_reason}"}
+                for lm in self.landmarks or ()]
 
     def propose_tha_plan(self, request, side: str | None = None, parser=None, catalog=None):
         """Check the request against the case and propose a THA plan on live MRML nodes.
@@ -197,14 +234,78 @@ class PlannerSession:
 
     def sign_plan(self, surgeon: str):
         """The named surgeon signs the saved plan (``save_plan`` first); a later change makes it 'proposed' again."""
-        from .governance.audit import AuditLog
         from .governance.signoff import sign
         from .planning.plan_io import PLAN_JSON
 
+        plan_dir = self._saved_plan_dir()
+        return sign(plan_dir / PLAN_JSON, surgeon, self._plan_audit(plan_dir))
+
+    def export_report(self, plan_dir: Path | str | None = None, deidentify: bool = False) -> tuple[Path, Path, bool]:
+        """HTML and PDF report of the saved plan into PLAN_DIR/exports (a draft until signed), audited.
+
+        Returns both paths and whether the report is a draft.
+        """
+        from .export.commands import write_plan_report
+
+        return write_plan_report(self._saved_plan_dir(plan_dir), deidentify=deidentify)
+
+    def export_dicom(self, plan_dir: Path | str | None = None, pacs_client=None, deidentify: bool = False):
+        """The bones as DICOM SEG and the plan's measurements as DICOM SR (TID 1500) into PLAN_DIR/exports.
+
+        Stored at ``pacs_client`` (a ``pacs.PacsClient``, see ``pacs.connect_pacs``) when given, and audited in
+        the plan's audit trail. Both objects reference the CT's own instances, so the CT must have come from
+        a DICOM folder or the PACS. Returns the ``DicomExport``; a refused store raises
+        ``export.dicom_export.StoreFailed`` with the files still written.
+        """
+        from .export.dicom_export import export_dicom
+
+        plan_dir = self._saved_plan_dir(plan_dir)
+        ct_dir = self._require_dicom_ct("DICOM SEG/SR export")
+        if self.labels is None:
+            raise RuntimeError("DICOM SEG/SR export needs the bone segmentation: segment the bones or load one")
+        return export_dicom(plan_dir, ct_dir, self.labels, self.label_names, self._plan_audit(plan_dir), self.user,
+                            pacs_client, deidentify)
+
+    def export_fhir(self, fhir_url: str, plan_dir: Path | str | None = None, deidentify: bool = False,
+                    config: Path | str | None = None, ca_bundle: Path | str | None = None) -> tuple[int, bool]:
+        """Post the saved plan as a FHIR R4 transaction to the server at ``fhir_url`` (with the report PDF when
+        ``export_report`` wrote one), audited. Credentials from SURGICAL_PLANNER_FHIR_* or ``config``.
+
+        The ImagingStudy it posts names the CT's DICOM study, so the CT must have come from a DICOM folder or
+        the PACS. Returns the number of resources the server stored and whether the plan is an unsigned draft.
+        """
+        from .export.commands import post_plan_to_fhir
+
+        plan_dir = self._saved_plan_dir(plan_dir)
+        ct_dir = self._require_dicom_ct("FHIR export")
+        return post_plan_to_fhir(plan_dir, fhir_url, str(ct_dir), deidentify, self.ct_dicomweb_url,
+                                 config, ca_bundle, self._plan_audit(plan_dir), self.user)
+
+    def _saved_plan_dir(self, plan_dir: Path | str | None = None) -> Path:
+        if plan_dir is not None:
+            return Path(plan_dir)
         if self.plan_dir is None:
-            raise RuntimeError("save the plan before signing it")
-        audit = self.audit or AuditLog(self.plan_dir / "audit.jsonl")
-        return sign(self.plan_dir / PLAN_JSON, surgeon, audit)
+            raise RuntimeError("save the plan first (save_plan): signing and exports work on the saved plan")
+        return self.plan_dir
+
+    def _plan_audit(self, plan_dir: Path):
+        """The session's audit trail, else the plan directory's own (where sign-off and exports are recorded)."""
+        from .governance.audit import AuditLog
+        from .governance.commands import AUDIT_FILE
+
+        return self.audit or AuditLog(plan_dir / AUDIT_FILE)
+
+    def _require_dicom_ct(self, what: str) -> Path:
+        """The DICOM folder the CT was loaded from; exports that reference its study and instances need one."""
+        ct = self._require_ct()
+        is_folder = ct.source is not None and Path(ct.source).is_dir()
+        if is_folder and ct.identity.study_instance_uid:
+            return Path(ct.source)
+        found = ("a DICOM folder whose files carry no Study Instance UID" if is_folder
+                 else f"an image file ({_source_kind(ct.source)}), which has no DICOM study" if ct.source is not None
+                 else "memory, not a DICOM study")
+        raise RuntimeError(f"{what} needs the CT loaded from a DICOM folder or pulled from the PACS, since it refers "
+                           f"to the CT's DICOM study and instances; the loaded CT came from {found}")
 
     def _audit(self, event: str, details: dict) -> None:
         if self.audit is not None:

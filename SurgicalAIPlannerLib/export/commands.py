@@ -22,9 +22,9 @@ from ..governance.deidentify import Pseudonymizer
 from ..atomic import write_text_atomic
 from ..imaging import load_ct, load_labelmap
 from ..imaging.label_table import read_label_table
+from ..pacs.client import connect_pacs
 from ..pacs.credentials import CredentialsError, load_credentials
-from ..pacs.push import PushInputError
-from ..pacs.remote import RemoteError
+from ..pacs.remote import RemoteError, redact
 from ..resources import sample_label_table_path
 from ..segmentation.labels import BY_NAME
 from . import dicom_export
@@ -73,10 +73,6 @@ class _Case:
     ct_path: Path
     identity: ImagingContext
     subject: ReportSubject
-
-
-def _case(args: argparse.Namespace) -> _Case:
-    return case_of(Path(args.plan_dir), args.ct, args.deidentify, getattr(args, "dicomweb_url", ""))
 
 
 def case_of(plan_dir: Path, ct: str | None = None, deidentify: bool = False, dicomweb_url: str = "") -> _Case:
@@ -156,27 +152,45 @@ def _plan_scene_items(plan_dir: Path) -> list[SurfaceItem]:
 
 
 def run_export_fhir(args: argparse.Namespace) -> int:
-    case = _case(args)
-    if not case.identity.study_uid:
-        print(f"error: {case.ct_path}: not a DICOM CT, so there is no study to reference; give --ct DICOM_FOLDER",
-              file=sys.stderr)
-        return 2
-    plan_dir = Path(args.plan_dir)
-    pdf_path = plan_dir / EXPORTS / "report.pdf"
-    report = ReportDocument(pdf_path.read_bytes(), "Surgical plan report") if pdf_path.is_file() else None
-    bundle = build_transaction(case.plan, case.identity, report, deidentified=args.deidentify)
-    write_text_atomic(plan_dir / EXPORTS / "fhir-bundle.json", bundle.model_dump_json(indent=1, exclude_none=True))
     try:
-        answer = post_transaction(args.server, bundle, load_credentials(ENV_PREFIX, args.config), args.ca_bundle)
+        resources, draft = post_plan_to_fhir(Path(args.plan_dir), args.server, args.ct, args.deidentify,
+                                             args.dicomweb_url, args.config, args.ca_bundle)
+    except NoDicomStudy as error:
+        print(f"error: {error}; give --ct DICOM_FOLDER", file=sys.stderr)
+        return 2
     except (RemoteError, CredentialsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
-    AuditLog(plan_dir / AUDIT_FILE).append("export", "surgical-planner export-fhir", {
-        "server": args.server, "resources": len(answer.get("entry", [])), "draft": case.plan.is_draft,
-        "deidentified": args.deidentify, "report_attached": report is not None})
-    print(f"posted {len(answer.get('entry', []))} resources to {args.server}"
-          f"{' (DRAFT: plan not signed)' if case.plan.is_draft else ''}")
+    print(f"posted {resources} resources to {args.server}{' (DRAFT: plan not signed)' if draft else ''}")
     return 0
+
+
+class NoDicomStudy(ValueError):
+    """The plan's CT is not a DICOM series, so a FHIR ImagingStudy (or a DICOM SEG) has nothing to reference."""
+
+
+def post_plan_to_fhir(plan_dir: Path, server: str, ct: str | None = None, deidentify: bool = False,
+                      dicomweb_url: str = "", config: Path | str | None = None, ca_bundle: Path | str | None = None,
+                      audit: AuditLog | None = None, actor: str = "surgical-planner export-fhir") -> tuple[int, bool]:
+    """The plan (with exports/report.pdf when written) as a FHIR transaction posted to ``server``.
+
+    Credentials as for ``export-fhir`` (SURGICAL_PLANNER_FHIR_* or ``config``). The bundle is kept in
+    PLAN_DIR/exports/fhir-bundle.json; the post is audited in ``audit`` (default PLAN_DIR/audit.jsonl).
+    Returns the number of resources the server stored and whether the plan is an unsigned draft.
+    """
+    case = case_of(plan_dir, ct, deidentify, dicomweb_url)
+    if not case.identity.study_uid:
+        raise NoDicomStudy(f"{case.ct_path}: not a DICOM CT, so there is no study to reference")
+    pdf_path = plan_dir / EXPORTS / "report.pdf"
+    report = ReportDocument(pdf_path.read_bytes(), "Surgical plan report") if pdf_path.is_file() else None
+    bundle = build_transaction(case.plan, case.identity, report, deidentified=deidentify)
+    write_text_atomic(plan_dir / EXPORTS / "fhir-bundle.json", bundle.model_dump_json(indent=1, exclude_none=True))
+    answer = post_transaction(server, bundle, load_credentials(ENV_PREFIX, config), ca_bundle)
+    resources = len(answer.get("entry", []))
+    (audit or AuditLog(plan_dir / AUDIT_FILE)).append("export", actor, {
+        "server": redact(server), "resources": resources, "draft": case.plan.is_draft, "deidentified": deidentify,
+        "report_attached": report is not None})
+    return resources, case.plan.is_draft
 
 
 def run_export_dicom(args: argparse.Namespace) -> int:
@@ -184,32 +198,24 @@ def run_export_dicom(args: argparse.Namespace) -> int:
         print("error: export-dicom needs --ct DICOM_FOLDER: the SEG and SR reference the CT's instances",
               file=sys.stderr)
         return 2
-    plan_dir = Path(args.plan_dir)
     try:
-        export = dicom_export.write_dicom_exports(plan_dir, Path(args.ct), Path(args.segmentation),
-                                                  Path(args.label_table) if args.label_table else None, args.deidentify,
-                                                  args.algorithm, args.algorithm_version)
+        pacs = connect_pacs(args.pacs, args.config, args.ca_bundle) if args.pacs else None
+        labels = load_labelmap(args.segmentation)
+        names = read_label_table(args.label_table or sample_label_table_path())
+        export = dicom_export.export_dicom(Path(args.plan_dir), Path(args.ct), labels, names,
+                                           AuditLog(Path(args.plan_dir) / AUDIT_FILE), "surgical-planner export-dicom",
+                                           pacs, args.deidentify, args.algorithm, args.algorithm_version)
+    except dicom_export.StoreFailed as failure:
+        print(failure.export.summary())
+        print(f"error: {failure.cause}", file=sys.stderr)
+        return 3
+    except (RemoteError, CredentialsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     except (FileNotFoundError, ValueError) as error:  # ImageLoadError, SegmentationExportError, an SR without values
         print(f"error: {error}", file=sys.stderr)
         return 2
-    failure = _push_dicom_exports(args, export)
-    dicom_export.audit_export(plan_dir, export, args.deidentify, None if failure else args.pacs)
-    print(f"wrote {export.segmentation} ({export.segments} segments) and {export.measurements} "
-          f"({export.measured_values} measurements){' (DRAFT: plan not signed)' if export.draft else ''}")
-    if failure:
-        print(f"error: {failure}", file=sys.stderr)
-        return 3
+    print(export.summary())
     if args.pacs:
         print(f"stored both at {args.pacs}")
     return 0
-
-
-def _push_dicom_exports(args: argparse.Namespace, export: dicom_export.DicomExport) -> Exception | None:
-    """None when pushed (or no --pacs); the error otherwise (the files stay written and audited)."""
-    if not args.pacs:
-        return None
-    try:
-        dicom_export.push_exports(args.pacs, export, args.config, args.ca_bundle)
-    except (RemoteError, CredentialsError, PushInputError) as error:
-        return error
-    return None

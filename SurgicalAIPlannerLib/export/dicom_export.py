@@ -18,14 +18,11 @@ import pydicom
 from .. import __version__
 from ..atomic import atomic_target
 from ..governance.audit import AuditLog
-from ..governance.commands import AUDIT_FILE
 from ..governance.deidentify import Pseudonymizer, deidentify_dataset
-from ..imaging import ImageLoadError, load_ct, load_labelmap
-from ..imaging.label_table import read_label_table
-from ..pacs.client import connect_pacs
-from ..pacs.push import push
-from ..pacs.remote import redact
-from ..resources import sample_label_table_path
+from ..imaging import ImageLoadError, Volume, load_ct
+from ..pacs.client import PacsClient
+from ..pacs.push import PushInputError, push
+from ..pacs.remote import RemoteError, redact
 from ..segmentation.labels import BY_NAME
 from .dicom_seg import EXTRA_BONES, Algorithm, build_segmentation
 from .dicom_sr import build_measurement_report
@@ -45,6 +42,18 @@ class DicomExport:
     segments: int
     measured_values: int
     draft: bool
+
+    def summary(self) -> str:
+        return (f"wrote {self.segmentation} ({self.segments} segments) and {self.measurements} "
+                f"({self.measured_values} measurements){' (DRAFT: plan not signed)' if self.draft else ''}")
+
+
+class StoreFailed(RuntimeError):
+    """The SEG and SR were written and the export audited, but the PACS did not store them."""
+
+    def __init__(self, export: DicomExport, cause: Exception) -> None:
+        self.export, self.cause = export, cause
+        super().__init__(f"{export.summary()}, but they were not stored: {cause}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,21 +96,42 @@ def source_images(ct_dir: Path, deidentify: bool) -> list[pydicom.Dataset]:
     return datasets
 
 
-def write_dicom_exports(plan_dir: Path, ct_dir: Path, segmentation: Path, label_table: Path | None = None,
+def write_dicom_exports(plan_dir: Path, ct_dir: Path, labels: Volume, names: dict[int, str],
                         deidentify: bool = False, algorithm: str | None = None,
                         algorithm_version: str | None = None) -> DicomExport:
-    """Build the SEG and the SR and write them (atomically) into PLAN_DIR/exports."""
+    """Build the SEG (the bones of ``labels`` named in ``names``) and the SR and write them (atomically) into
+    PLAN_DIR/exports."""
     from .commands import EXPORTS
 
     plan = load_plan_summary(plan_dir)
-    names = bone_names(read_label_table(label_table or sample_label_table_path()))
     sources = source_images(ct_dir, deidentify)
-    seg = build_segmentation(sources, load_ct(ct_dir), load_labelmap(segmentation), names,
+    seg = build_segmentation(sources, load_ct(ct_dir), labels, bone_names(names),
                              segmentation_algorithm(plan, algorithm, algorithm_version))
     sr = build_measurement_report(plan, sources)
     seg_path = _save(seg, plan_dir / EXPORTS / SEG_FILE)
     sr_path = _save(sr, plan_dir / EXPORTS / SR_FILE)
     return DicomExport(seg_path, sr_path, len(seg.SegmentSequence), len(plan.reportable_measurements), plan.is_draft)
+
+
+def export_dicom(plan_dir: Path, ct_dir: Path, labels: Volume, names: dict[int, str], audit: AuditLog, actor: str,
+                 pacs: PacsClient | None = None, deidentify: bool = False, algorithm: str | None = None,
+                 algorithm_version: str | None = None) -> DicomExport:
+    """SEG and SR written into PLAN_DIR/exports, stored at ``pacs`` when given, and the export audited.
+
+    Raises ``StoreFailed`` (after auditing that nothing was stored) when the PACS does not take them;
+    the files stay written.
+    """
+    export = write_dicom_exports(plan_dir, ct_dir, labels, names, deidentify, algorithm, algorithm_version)
+    failure = None
+    if pacs is not None:
+        try:
+            push(pacs, [export.segmentation, export.measurements])
+        except (RemoteError, PushInputError) as error:
+            failure = error
+    audit_export(audit, actor, export, deidentify, None if failure or pacs is None else pacs.url)
+    if failure:
+        raise StoreFailed(export, failure)
+    return export
 
 
 def _save(dataset: pydicom.Dataset, path: Path) -> Path:
@@ -110,13 +140,9 @@ def _save(dataset: pydicom.Dataset, path: Path) -> Path:
     return path
 
 
-def push_exports(url: str, export: DicomExport, config: str | None = None, ca_bundle: str | None = None) -> None:
-    push(connect_pacs(url, config, ca_bundle), [export.segmentation, export.measurements])
-
-
-def audit_export(plan_dir: Path, export: DicomExport, deidentified: bool, pacs_url: str | None) -> None:
+def audit_export(audit: AuditLog, actor: str, export: DicomExport, deidentified: bool, pacs_url: str | None) -> None:
     """The "export" event: file names, counts and where they were stored; no identity."""
-    AuditLog(plan_dir / AUDIT_FILE).append("export", "surgical-planner export-dicom", {
+    audit.append("export", actor, {
         "outputs": [export.segmentation.name, export.measurements.name], "segments": export.segments,
         "measurements": export.measured_values, "draft": export.draft, "deidentified": deidentified,
         "pushed_to": redact(pacs_url) if pacs_url else None})
