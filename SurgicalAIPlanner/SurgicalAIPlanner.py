@@ -138,6 +138,8 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         for selector in (self.ui.cupSelector, self.ui.headSelector, self.ui.stemSelector):
             selector.connect("currentIndexChanged(int)", lambda _index: self.onImplantChosen())
         self.ui.deviceSelector.connect("currentIndexChanged(int)", lambda _index: self._showDevice())
+        for selector in (self.ui.procedureSelector, self.ui.sideSelector):
+            selector.connect("currentIndexChanged(int)", lambda _index: self._fillImplantPickers())
         self.ui.showCupHandlesCheckBox.connect("toggled(bool)", lambda on: self.logic.showHandles("cup", on))
         self.ui.showStemHandlesCheckBox.connect("toggled(bool)", lambda on: self.logic.showHandles("stem", on))
         self.ui.showCutPlaneHandlesCheckBox.connect("toggled(bool)", lambda on: self.logic.showHandles("neckCut", on))
@@ -211,11 +213,21 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
     def _fillChoices(self) -> None:
         self.ui.modelSelector.clear()
         self.ui.modelSelector.addItems(self.logic.availableModels())
-        catalog = self.logic.catalog()
-        for selector, items in ((self.ui.cupSelector, catalog.cups), (self.ui.headSelector, catalog.heads),
-                                (self.ui.stemSelector, catalog.stems)):
+        self._fillImplantPickers()
+
+    def _fillImplantPickers(self) -> None:
+        """The chosen procedure's pickers filled from the catalogs; the other procedures' pickers are disabled."""
+        choices = self.logic.implantChoices(self.ui.procedureSelector.currentText, self.ui.sideSelector.currentText)
+        selectors = {"cup": self.ui.cupSelector, "head": self.ui.headSelector, "stem": self.ui.stemSelector,
+                     "screw": self.ui.screwSelector, "plate": self.ui.plateSelector}
+        for role, selector in selectors.items():
+            chosen = selector.currentText
+            wasBlocked = selector.blockSignals(True)  # refilling is not the user choosing an implant
             selector.clear()
-            selector.addItems([""] + sorted(items))
+            selector.addItems([""] + choices.get(role, []))
+            selector.currentIndex = max(selector.findText(chosen), 0)
+            selector.blockSignals(wasBlocked)
+            selector.enabled = role in choices
 
     def _showDevice(self) -> None:
         self.ui.deviceInfoLabel.text = self.logic.deviceReport(self.ui.deviceSelector.currentText)
@@ -344,10 +356,14 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
     """
 
     PROCEDURES = {"Total hip arthroplasty": "tha", "High tibial osteotomy": "hto", "Lumbar pedicle screws": "pedicle_screws"}
+    # Implant role in the panel -> ImplantCatalog section, per procedure key.
+    IMPLANT_SECTIONS = {"tha": {"cup": "cups", "head": "heads", "stem": "stems"},
+                        "hto": {"plate": "hto_plates"}, "pedicle_screws": {"screw": "pedicle_screws"}}
 
     def __init__(self) -> None:
         ScriptedLoadableModuleLogic.__init__(self)
         self.session = PlannerSession(SlicerContext(scene=slicer.mrmlScene, app_logic=slicer.app.applicationLogic()))
+        self.catalogFiles: list[str] = []  # users' catalog files beyond Resources/Implants
         self._proposal = None
 
     def getParameterNode(self) -> SurgicalAIPlannerParameterNode:
@@ -385,13 +401,6 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
         node = self.session.pull_from_pacs(connect_pacs(url), studyUID, target, seriesUID)
         self.getParameterNode().inputVolume = node
         return node
-
-    @staticmethod
-    def catalog():
-        """The implant catalogs (bundled, plus users' own files in the Resources/Implants folder)."""
-        from SurgicalAIPlannerLib.implants.catalog import load_catalog
-
-        return load_catalog()
 
     # 2. segmentation
     @staticmethod
@@ -476,17 +485,41 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
 
     # 4-6. plan, implants, metrics
     def proposePlan(self, procedure: str, side: str, requestText: str):
-        """Propose a plan from the written request; only total hip arthroplasty is available so far."""
-        key = self.PROCEDURES.get(procedure, procedure)
-        if key != "tha":
-            raise NotImplementedError(f"planning for {procedure!r} is not available yet; total hip arthroplasty is")
+        """Propose a plan from the written request; only total hip arthroplasty can be planned in this version."""
+        if self.PROCEDURES.get(procedure, procedure) != "tha":
+            raise NotImplementedError(f"{procedure} planning is not available in this version: only total hip "
+                                      "arthroplasty can be planned. Its implants can be browsed in the catalogs.")
         text = requestText.strip() or "Total hip arthroplasty"
-        plan = self.session.propose_tha_plan(text, side or None)
+        plan = self.session.propose_tha_plan(text, side or None, catalog=self.catalog())
         self._proposal = plan.implants, plan.geometry()
         parameters = self.getParameterNode()
         parameters.side = plan.anatomy.side
         parameters.cupId, parameters.headId, parameters.stemId = plan.implants.cup.id, plan.implants.head.id, plan.implants.stem.id
         return plan
+
+    def catalog(self):
+        """The implant catalogs: the bundled files in Resources/Implants (users may add theirs to that folder)
+        and those added with ``addImplantCatalog``."""
+        from SurgicalAIPlannerLib.implants.catalog import load_catalog
+
+        return load_catalog(self.catalogFiles)
+
+    def addImplantCatalog(self, path: str) -> None:
+        """Use a user's catalog file too; it is checked now, and a problem names the file, entry and field."""
+        from SurgicalAIPlannerLib.implants.catalog import load_catalog
+
+        load_catalog([*self.catalogFiles, path])
+        self.catalogFiles.append(path)
+
+    def implantChoices(self, procedure: str, side: str = "") -> dict[str, list[str]]:
+        """Catalog ids for each implant role of ``procedure`` (e.g. {"screw": [...]}); HTO plates are those
+        shaped for ``side`` or for either side."""
+        catalog = self.catalog()
+        sections = self.IMPLANT_SECTIONS.get(self.PROCEDURES.get(procedure, procedure), {})
+        choices = {role: sorted(getattr(catalog, section)) for role, section in sections.items()}
+        if "plate" in choices and side:
+            choices["plate"] = [i for i in choices["plate"] if catalog.hto_plate(i).side in (side, "either")]
+        return choices
 
     def setCupOrientation(self, inclination: float, anteversion: float, definition: str = "radiographic") -> None:
         """Rotate the cup to the given angles (degrees, relative to the APP); metrics update through observers."""

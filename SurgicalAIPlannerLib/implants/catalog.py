@@ -1,8 +1,9 @@
-"""THA implant catalogs: JSON files of cups, heads and stems (the bundled generic one plus users' own files).
+"""Implant catalogs: JSON files of THA cups, heads and stems, lumbar pedicle screws and HTO plates.
 
-A catalog file holds ``{"schema": "surgical-planner/implant-catalog/1", "cups": [...], "heads": [...],
-"stems": [...]}``; ``Resources/Implants/generic_tha.json`` documents the conventions. Every problem is
-reported with the file and the entry at fault.
+A catalog file holds ``{"schema": "surgical-planner/implant-catalog/1"}`` plus any of the sections
+``"cups"``, ``"heads"``, ``"stems"``, ``"pedicle_screws"``, ``"hto_plates"`` (lists of entries); the bundled
+generic files in ``Resources/Implants/`` document the conventions. Users' own files are added the same way
+(ids unique across files). Every problem is reported with the file, the entry and the field at fault.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from pathlib import Path
 from ..resources import resources_dir
 
 CATALOG_SCHEMA = "surgical-planner/implant-catalog/1"
+# Top-level keys a catalog may carry besides its implant sections (documentation for people).
+DESCRIPTIVE_KEYS = {"schema", "name", "units", "conventions", "description"}
+HTO_WEDGES = ("opening", "closing")
+PLATE_SIDES = ("left", "right", "either")
+# Plausible pedicle screw sizes (mm); a value outside is more likely a unit slip (cm, inch) than a real screw.
+SCREW_DIAMETER_RANGE_MM = (3.0, 10.0)
+SCREW_LENGTH_RANGE_MM = (20.0, 100.0)
 
 
 class ImplantCatalogError(ValueError):
@@ -99,11 +107,42 @@ class Stem:
         return levels[-1].width_mm
 
 
+@dataclass(frozen=True)
+class PedicleScrew:
+    id: str
+    diameter_mm: float  # major (thread) diameter
+    length_mm: float  # from the head's seat to the tip
+    head: str = ""  # e.g. polyaxial, monoaxial
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class HtoPlate:
+    """A high tibial osteotomy plate; ``side`` is the leg it is shaped for ("either" when symmetric)."""
+
+    id: str
+    wedge: str
+    side: str
+    size: str
+    length_mm: float
+    proximal_width_mm: float
+    thickness_mm: float
+    proximal_holes: int
+    distal_holes: int
+    description: str = ""
+
+    @property
+    def holes(self) -> int:
+        return self.proximal_holes + self.distal_holes
+
+
 @dataclass
 class ImplantCatalog:
     cups: dict[str, Cup] = field(default_factory=dict)
     heads: dict[str, Head] = field(default_factory=dict)
     stems: dict[str, Stem] = field(default_factory=dict)
+    pedicle_screws: dict[str, PedicleScrew] = field(default_factory=dict)
+    hto_plates: dict[str, HtoPlate] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # file path -> sha256, for the plan's provenance
     _origin: dict[str, Path] = field(default_factory=dict, repr=False)
 
@@ -116,11 +155,23 @@ class ImplantCatalog:
     def stem(self, implant_id: str) -> Stem:
         return _lookup(self.stems, implant_id, "stem")
 
+    def pedicle_screw(self, implant_id: str) -> PedicleScrew:
+        return _lookup(self.pedicle_screws, implant_id, "pedicle screw")
+
+    def hto_plate(self, implant_id: str) -> HtoPlate:
+        return _lookup(self.hto_plates, implant_id, "HTO plate")
+
     def add_file(self, path: Path | str) -> None:
         path = Path(path)
         data = _read_json(path)
-        for kind, parse, table in (("cups", _parse_cup, self.cups), ("heads", _parse_head, self.heads),
-                                   ("stems", _parse_stem, self.stems)):
+        sections = {"cups": (_parse_cup, self.cups), "heads": (_parse_head, self.heads),
+                    "stems": (_parse_stem, self.stems), "pedicle_screws": (_parse_pedicle_screw, self.pedicle_screws),
+                    "hto_plates": (_parse_hto_plate, self.hto_plates)}
+        unknown = sorted(set(data) - DESCRIPTIVE_KEYS - set(sections))
+        if unknown:  # a misspelt section would otherwise be skipped without a word
+            raise ImplantCatalogError(path, f"unknown section(s) {', '.join(map(repr, unknown))}; "
+                                            f"implant sections are {', '.join(sections)}")
+        for kind, (parse, table) in sections.items():
             entries = data.get(kind, [])
             if not isinstance(entries, list):
                 raise ImplantCatalogError(path, f"'{kind}' must be a list")
@@ -179,7 +230,10 @@ def _parse_entry(path: Path, kind: str, index: int, entry, parse):
 
 
 def _positive(value, name: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number of mm, got {value!r}") from None
     if not math.isfinite(number) or number <= 0:
         raise ValueError(f"{name} must be a positive number of mm, got {value!r}")
     return number
@@ -219,3 +273,40 @@ def _parse_stem(entry: dict) -> Stem:
         raise ValueError(f"neck_length_mm {stem.neck_length_mm} must be shorter than the origin-to-head distance "
                          f"{stem.origin_to_head_mm:.1f} mm implied by offset and CCD")
     return stem
+
+
+def _in_range(value, name: str, low: float, high: float) -> float:
+    number = _positive(value, name)
+    if not low <= number <= high:
+        raise ValueError(f"{name} {number:g} is outside {low:g}..{high:g} mm")
+    return number
+
+
+def _count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _one_of(value, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _parse_pedicle_screw(entry: dict) -> PedicleScrew:
+    return PedicleScrew(str(entry["id"]), _in_range(entry["diameter_mm"], "diameter_mm", *SCREW_DIAMETER_RANGE_MM),
+                        _in_range(entry["length_mm"], "length_mm", *SCREW_LENGTH_RANGE_MM), str(entry.get("head", "")),
+                        str(entry.get("description", "")))
+
+
+def _parse_hto_plate(entry: dict) -> HtoPlate:
+    return HtoPlate(
+        id=str(entry["id"]), wedge=_one_of(entry["wedge"], "wedge", HTO_WEDGES),
+        side=_one_of(entry["side"], "side", PLATE_SIDES), size=str(entry.get("size", "")),
+        length_mm=_positive(entry["length_mm"], "length_mm"),
+        proximal_width_mm=_positive(entry["proximal_width_mm"], "proximal_width_mm"),
+        thickness_mm=_positive(entry["thickness_mm"], "thickness_mm"),
+        proximal_holes=_count(entry["proximal_holes"], "proximal_holes"),
+        distal_holes=_count(entry["distal_holes"], "distal_holes"), description=str(entry.get("description", "")),
+    )

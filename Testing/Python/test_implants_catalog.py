@@ -84,3 +84,55 @@ def test_bad_catalog_files_are_refused_with_file_and_entry(tmp_path, content, pr
     with pytest.raises(ImplantCatalogError) as error:
         load_catalog([path])
     assert str(path) in str(error.value) and problem in str(error.value)
+
+
+def test_bundled_pedicle_screws_cover_the_lumbar_sizes(catalog):
+    sizes = {(screw.diameter_mm, screw.length_mm) for screw in catalog.pedicle_screws.values()}
+    assert sizes == {(d, float(length)) for d in (4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5) for length in range(30, 60, 5)}
+    assert catalog.pedicle_screw("GEN-PS-6.5x45").description == "polyaxial pedicle screw 6.5 x 45 mm"
+    assert catalog.file_of("GEN-PS-6.5x45").name == "generic_pedicle_screws.json"
+
+
+def test_bundled_hto_plates_are_opening_wedge_for_each_side(catalog):
+    plates = catalog.hto_plates.values()
+    assert {plate.wedge for plate in plates} == {"opening"}
+    for side in ("left", "right"):
+        sized = sorted((p.length_mm, p.holes) for p in plates if p.side == side)
+        assert len(sized) == 3 and sized == sorted(sized, key=lambda s: s[1])  # longer plates, more holes
+    plate = catalog.hto_plate("GEN-HTO-OW-M-R")
+    assert (plate.proximal_holes, plate.distal_holes, plate.side) == (4, 4, "right")
+
+
+def test_users_can_add_screws_and_plates(tmp_path):
+    extra = write_catalog(tmp_path, "spine.json",
+                          pedicle_screws=[{"id": "MY-PS-8.5x50", "diameter_mm": 8.5, "length_mm": 50}],
+                          hto_plates=[{"id": "MY-PLATE", "wedge": "closing", "side": "either", "length_mm": 100,
+                                       "proximal_width_mm": 30, "thickness_mm": 4.5, "proximal_holes": 3,
+                                       "distal_holes": 4}])
+    catalog = load_catalog([extra])
+    assert catalog.pedicle_screw("MY-PS-8.5x50").diameter_mm == 8.5
+    assert catalog.hto_plate("MY-PLATE").holes == 7 and catalog.file_of("MY-PLATE") == extra
+
+
+PLATE = {"id": "P", "wedge": "opening", "side": "left", "length_mm": 110, "proximal_width_mm": 35,
+         "thickness_mm": 5, "proximal_holes": 4, "distal_holes": 4}
+
+
+@pytest.mark.parametrize("sections, problem", [
+    ({"screws": []}, "unknown section(s) 'screws'"),
+    ({"pedicle_screws": [{"id": "S", "length_mm": 45}]}, "pedicle_screws[0] (S): missing field 'diameter_mm'"),
+    ({"pedicle_screws": [{"id": "S", "diameter_mm": 0.55, "length_mm": 45}]}, "diameter_mm 0.55 is outside 3..10 mm"),
+    ({"pedicle_screws": [{"id": "S", "diameter_mm": 5.5, "length_mm": "4.5 cm"}]}, "length_mm must be a positive number"),
+    ({"pedicle_screws": {"id": "S"}}, "'pedicle_screws' must be a list"),
+    ({"hto_plates": [{**PLATE, "wedge": "dome"}]}, "hto_plates[0] (P): wedge must be one of opening, closing"),
+    ({"hto_plates": [{**PLATE, "side": "both"}]}, "side must be one of left, right, either"),
+    ({"hto_plates": [{**PLATE, "distal_holes": 2.5}]}, "distal_holes must be a whole number"),
+    ({"hto_plates": [{key: value for key, value in PLATE.items() if key != "thickness_mm"}]},
+     "missing field 'thickness_mm'"),
+    ({"hto_plates": [{**PLATE, "id": "GEN-HTO-OW-M-L"}]}, "already defined in"),
+])
+def test_bad_screw_and_plate_entries_name_file_entry_and_field(tmp_path, sections, problem):
+    path = write_catalog(tmp_path, "broken.json", **sections)
+    with pytest.raises(ImplantCatalogError) as error:
+        load_catalog([path])
+    assert str(error.value).startswith(f"{path}: ") and problem in str(error.value)

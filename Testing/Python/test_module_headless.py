@@ -75,3 +75,34 @@ def test_missing_packages_are_installed_only_after_consent(module, monkeypatch) 
     monkeypatch.setattr(slicer.util, "confirmOkCancelDisplay", lambda text: True)
     assert logic.ensureDependencies({"absent_pkg_for_test": "absent-pkg==1.0", "numpy": "numpy"}) is True
     assert installed == [["absent-pkg==1.0"]]
+
+
+def test_implant_pickers_list_each_procedures_catalog(module, tmp_path) -> None:
+    planner, _ = module
+    logic = planner.SurgicalAIPlannerLogic()
+    tha = logic.implantChoices("Total hip arthroplasty")
+    assert set(tha) == {"cup", "head", "stem"} and "GEN-CUP-52" in tha["cup"] and "GEN-STEM-STD-12" in tha["stem"]
+    screws = logic.implantChoices("Lumbar pedicle screws")
+    assert set(screws) == {"screw"} and len(screws["screw"]) == 42 and "GEN-PS-5.5x45" in screws["screw"]
+    plates = logic.implantChoices("High tibial osteotomy", "right")
+    assert plates == {"plate": ["GEN-HTO-OW-L-R", "GEN-HTO-OW-M-R", "GEN-HTO-OW-S-R"]}
+
+    mine = tmp_path / "mine.json"
+    mine.write_text('{"schema": "surgical-planner/implant-catalog/1", "hto_plates": [{"id": "MY-PLATE", '
+                    '"wedge": "opening", "side": "either", "length_mm": 100, "proximal_width_mm": 30, '
+                    '"thickness_mm": 5, "proximal_holes": 4, "distal_holes": 3}]}')
+    logic.addImplantCatalog(str(mine))
+    assert "MY-PLATE" in logic.implantChoices("High tibial osteotomy", "left")["plate"]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema": "surgical-planner/implant-catalog/1", "pedicle_screws": [{"id": "X", "length_mm": 40}]}')
+    with pytest.raises(ValueError, match=f"{broken}: pedicle_screws\\[0\\] \\(X\\): missing field 'diameter_mm'"):
+        logic.addImplantCatalog(str(broken))
+    assert logic.catalogFiles == [str(mine)]  # the broken file was not taken
+
+
+@pytest.mark.parametrize("procedure", ["High tibial osteotomy", "Lumbar pedicle screws"])
+def test_procedures_without_planning_say_so(module, procedure) -> None:
+    planner, _ = module
+    logic = planner.SurgicalAIPlannerLogic()
+    with pytest.raises(NotImplementedError, match=f"{procedure} planning is not available in this version"):
+        logic.proposePlan(procedure, "left", "")
