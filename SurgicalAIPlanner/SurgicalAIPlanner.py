@@ -106,6 +106,7 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         self._parameterNodeGuiTag = None
         self._task = None
         self._pacsStudies = []
+        self._followedLandmarkNodes = None
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
@@ -138,6 +139,8 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         for selector in (self.ui.cupSelector, self.ui.headSelector, self.ui.stemSelector):
             selector.connect("currentIndexChanged(int)", lambda _index: self.onImplantChosen())
         self.ui.deviceSelector.connect("currentIndexChanged(int)", lambda _index: self._showDevice())
+        # The bones' visibility table follows the chosen segmentation (loaded, sample or AI).
+        self.ui.segmentationSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.ui.segmentsTableView.setSegmentationNode)
         for selector in (self.ui.procedureSelector, self.ui.sideSelector):
             selector.connect("currentIndexChanged(int)", lambda _index: self._fillImplantPickers())
         self.ui.showCupHandlesCheckBox.connect("toggled(bool)", lambda on: self.logic.showHandles("cup", on))
@@ -254,7 +257,6 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         self.ui.segmentationProgressBar.visible = False
         with slicer.util.tryWithErrorDisplay("Segmentation failed.", waitCursor=True):
             node = self.logic.finishSegmentation(self._task)
-            self.ui.segmentsTableView.setSegmentationNode(node)
             self._status(f"Segmented: {node.GetSegmentation().GetNumberOfSegments()} bones ({self.logic.session.segmentation_method}).")
 
     def onCancelSegmentation(self) -> None:
@@ -268,6 +270,10 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
             self._showLandmarks()
 
     def _showLandmarks(self) -> None:
+        nodes = self.logic.session.landmark_nodes
+        if nodes is not None and nodes is not self._followedLandmarkNodes:
+            nodes.add_listener(lambda _landmarks, _moved: self._showLandmarks())  # a drag marks the point user-edited
+            self._followedLandmarkNodes = nodes
         self._fillTable(self.ui.landmarksTable, self.logic.landmarkRows())
 
     def onJumpToLandmark(self) -> None:
