@@ -104,7 +104,7 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         self.logic: SurgicalAIPlannerLogic | None = None
         self._parameterNode: SurgicalAIPlannerParameterNode | None = None
         self._parameterNodeGuiTag = None
-        self._task = None
+        self._tasks = {}  # the running background task of each Cancel button, by the button's name
         self._pacsStudies = []
         self._followedLandmarkNodes = None
 
@@ -126,7 +126,8 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
             self.ui.pacsSearchButton: self.onPacsSearch,
             self.ui.pullFromPacsButton: self.onPullFromPacs,
             self.ui.segmentButton: self.onSegment,
-            self.ui.cancelSegmentationButton: self.onCancelSegmentation,
+            self.ui.cancelSegmentationButton: lambda: self.onCancel(self.ui.cancelSegmentationButton),
+            self.ui.cancelPullButton: lambda: self.onCancel(self.ui.cancelPullButton),
             self.ui.detectLandmarksButton: self.onDetectLandmarks,
             self.ui.jumpToLandmarkButton: self.onJumpToLandmark,
             self.ui.proposePlanButton: self.onProposePlan,
@@ -208,9 +209,14 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         if row < 0 or row >= len(self._pacsStudies):
             slicer.util.errorDisplay("Select a study in the results first.")
             return
-        with slicer.util.tryWithErrorDisplay("Pull from PACS failed.", waitCursor=True):
-            node = self.logic.pullFromPacs(self.ui.pacsUrlLineEdit.text, self._pacsStudies[row].study_instance_uid)
-            self._status(f"Pulled and loaded {node.GetName()}.")
+        with slicer.util.tryWithErrorDisplay("Could not start the pull from the PACS.", waitCursor=False):
+            task = self.logic.startPull(self.ui.pacsUrlLineEdit.text, self._pacsStudies[row].study_instance_uid)
+            self._watch(task, self.ui.pullFromPacsButton, self.ui.cancelPullButton, self.ui.pullProgressBar,
+                        "Pull from PACS failed.", self._finishPull)
+
+    def _finishPull(self, task) -> None:
+        node = self.logic.finishPull(task)
+        self._status(f"Pulled and loaded {node.GetName()}.")
 
     # ---------------------------------------------------------------- 2. segmentation
     def _fillChoices(self) -> None:
@@ -239,29 +245,39 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
         if not self.logic.ensureDependencies(AI_PACKAGES):
             return
         with slicer.util.tryWithErrorDisplay("Could not start the segmentation.", waitCursor=False):
-            self._task = self.logic.startSegmentation(self.ui.modelSelector.currentText, self.ui.deviceSelector.currentText)
-            self.ui.segmentButton.enabled = False
-            self.ui.cancelSegmentationButton.enabled = True
-            self.ui.segmentationProgressBar.visible = True
-            qt.QTimer.singleShot(self.POLL_MS, self._pollSegmentation)
+            task = self.logic.startSegmentation(self.ui.modelSelector.currentText, self.ui.deviceSelector.currentText)
+            self._watch(task, self.ui.segmentButton, self.ui.cancelSegmentationButton, self.ui.segmentationProgressBar,
+                        "Segmentation failed.", self._finishSegmentation)
 
-    def _pollSegmentation(self) -> None:
-        fraction, message = self._task.progress.snapshot()
-        self.ui.segmentationProgressBar.value = int(100 * fraction)
-        self._status(message)
-        if not self._task.done:
-            qt.QTimer.singleShot(self.POLL_MS, self._pollSegmentation)
-            return
-        self.ui.segmentButton.enabled = True
-        self.ui.cancelSegmentationButton.enabled = False
-        self.ui.segmentationProgressBar.visible = False
-        with slicer.util.tryWithErrorDisplay("Segmentation failed.", waitCursor=True):
-            node = self.logic.finishSegmentation(self._task)
-            self._status(f"Segmented: {node.GetSegmentation().GetNumberOfSegments()} bones ({self.logic.session.segmentation_method}).")
+    def _finishSegmentation(self, task) -> None:
+        node = self.logic.finishSegmentation(task)
+        self._status(f"Segmented: {node.GetSegmentation().GetNumberOfSegments()} bones ({self.logic.session.segmentation_method}).")
 
-    def onCancelSegmentation(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+    def _watch(self, task, startButton, cancelButton, progressBar, failureText: str, finish) -> None:
+        """Show a background task's progress, let Cancel stop it, and hand it to ``finish`` when it ends."""
+        self._tasks[cancelButton.objectName] = task
+        startButton.enabled, cancelButton.enabled, progressBar.visible = False, True, True
+
+        def poll() -> None:
+            fraction, message = task.progress.snapshot()
+            progressBar.value = int(100 * fraction)
+            self._status(message)
+            if not task.done:
+                qt.QTimer.singleShot(self.POLL_MS, poll)
+                return
+            startButton.enabled, cancelButton.enabled, progressBar.visible = True, False, False
+            if task.progress.cancelled:
+                self._status(f"{task.name} cancelled.")
+                return
+            with slicer.util.tryWithErrorDisplay(failureText, waitCursor=True):
+                finish(task)
+
+        qt.QTimer.singleShot(self.POLL_MS, poll)
+
+    def onCancel(self, cancelButton) -> None:
+        task = self._tasks.get(cancelButton.objectName)
+        if task is not None:
+            task.cancel()
 
     # ---------------------------------------------------------------- 3. landmarks
     def onDetectLandmarks(self) -> None:
@@ -398,15 +414,37 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
         parameters.pacsUrl, parameters.pacsPatientId, parameters.pacsStudyDate = url, patientId, studyDate
         return self.session.search_pacs(connect_pacs(url), patientId, studyDate, modality)
 
-    def pullFromPacs(self, url: str, studyUID: str, seriesUID: str | None = None, outputDir: str | None = None):
-        """WADO-RS pull into a new folder (moved into place only when complete), then load it as the CT."""
+    def startPull(self, url: str, studyUID: str, seriesUID: str | None = None,
+                  outputDir: str | None = None) -> BackgroundTask:
+        """WADO-RS pull in a background thread (progress per image, cancel between images) into a new folder
+        that appears only when complete; poll ``task.done``, then ``finishPull``."""
         from SurgicalAIPlannerLib.pacs import connect_pacs
 
+        client = connect_pacs(url)
         target = outputDir or os.path.join(tempfile.mkdtemp(prefix="pacs-", dir=getattr(slicer.app, "temporaryPath", None)),
                                            "series")
-        node = self.session.pull_from_pacs(connect_pacs(url), studyUID, target, seriesUID)
+
+        def work(progress):
+            def onInstance(done: int, total: int) -> None:
+                progress(done / max(total, 1), f"Pulled {done} of {total} images")
+
+            return self.session.run_pull(client, studyUID, target, seriesUID, onInstance), client.url
+
+        return BackgroundTask(work, name="PACS pull")
+
+    def finishPull(self, task) -> vtkMRMLScalarVolumeNode:
+        """The finished pull's CT as the input volume (re-raises the task's error)."""
+        result, url = task.result()
+        node = self.session.use_pulled_ct(result, url)
         self.getParameterNode().inputVolume = node
         return node
+
+    def pullFromPacs(self, url: str, studyUID: str, seriesUID: str | None = None,
+                     outputDir: str | None = None) -> vtkMRMLScalarVolumeNode:
+        """Blocking pull and load, for the console and scripts."""
+        task = self.startPull(url, studyUID, seriesUID, outputDir)
+        task.wait()
+        return self.finishPull(task)
 
     # 2. segmentation
     @staticmethod
@@ -458,7 +496,7 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
     def startSegmentation(self, model: str = "auto", device: str = "auto"):
         """Segmentation in a background thread; poll ``task.done`` / ``task.progress``, then ``finishSegmentation``."""
         return BackgroundTask(lambda progress: self.session.run_segmentation(model or "auto", device or "auto", progress),
-                              name="segmentation")
+                              name="Segmentation")
 
     def finishSegmentation(self, task):
         """The finished task's result as the bone segmentation node (re-raises the task's error)."""

@@ -71,22 +71,20 @@ class PlannerSession:
 
         ``on_instance(done, total)`` reports progress; returns the CT node.
         """
-        return self.use_pulled_study(self.fetch_from_pacs(client, study_uid, folder, series_uid, on_instance),
-                                     client.url)
+        return self.use_pulled_ct(self.run_pull(client, study_uid, folder, series_uid, on_instance), client.url)
 
-    @staticmethod
-    def fetch_from_pacs(client, study_uid: str, folder: Path | str, series_uid: str | None = None,
-                        on_instance: Callable[[int, int], None] | None = None):
-        """The pull alone (a ``pacs.PullResult``), touching no MRML node: safe to run off the GUI thread."""
+    def run_pull(self, client, study_uid: str, folder: Path | str, series_uid: str | None = None,
+                 on_instance: Callable[[int, int], None] | None = None):
+        """The pull itself (``pacs.pull.PullResult``), touching no MRML node: safe to run off the GUI thread."""
         from .pacs.pull import pull
 
         return pull(client, study_uid, folder, series_uid, on_instance)
 
-    def use_pulled_study(self, result, dicomweb_url: str):
-        """A finished pull's CT as the session's CT node (GUI thread); ``dicomweb_url`` is the PACS it came from."""
+    def use_pulled_ct(self, result, pacs_url: str):
+        """A finished pull's CT as the session's CT node (GUI thread); ``pacs_url`` is where it came from."""
         ct = result.volume
-        return self._use_ct(ct, ct.identity.series_description or f"PACS study {ct.identity.study_instance_uid[-8:]}",
-                            "PACS (DICOMweb)", dicomweb_url)
+        name = ct.identity.series_description or f"PACS study {ct.identity.study_instance_uid[-8:]}"
+        return self._use_ct(ct, name, "PACS (DICOMweb)", pacs_url)
 
     def _use_ct(self, ct: Volume, node_name: str, source_kind: str, dicomweb_url: str = ""):
         self.ct, self.ct_dicomweb_url = ct, dicomweb_url

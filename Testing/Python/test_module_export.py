@@ -28,6 +28,7 @@ from SurgicalAIPlannerLib.imaging import load_ct
 from SurgicalAIPlannerLib.pacs import Credentials, PacsClient, push
 from SurgicalAIPlannerLib.resources import sample_ct_path
 from SurgicalAIPlannerLib.session import SAMPLE_BONES
+from SurgicalAIPlannerLib.tasks import TaskCancelled
 
 REQUEST = "Total hip arthroplasty, left, 12 mm press-fit stem"
 
@@ -105,6 +106,23 @@ def test_search_and_pull_from_pacs_load_the_ct(module, orthanc, ct_in_pacs, pacs
     assert node.GetImageData().GetDimensions() == (122, 101, 112)
     assert logic.session.ct_dicomweb_url == orthanc.dicomweb_url
     assert len([p for p in (tmp_path / "pulled").rglob("*") if p.is_file()]) == 112
+
+
+def test_pull_runs_in_the_background_and_can_be_cancelled(module, orthanc, ct_in_pacs, pacs_credentials, tmp_path):
+    planner, _ = module
+    logic = planner.SurgicalAIPlannerLogic()
+    cancelled = logic.startPull(orthanc.dicomweb_url, ct_in_pacs, outputDir=str(tmp_path / "cancelled"))
+    cancelled.cancel()
+    cancelled.wait(120)
+    with pytest.raises(TaskCancelled):
+        logic.finishPull(cancelled)
+    assert not (tmp_path / "cancelled").exists() and logic.getParameterNode().inputVolume is None
+
+    task = logic.startPull(orthanc.dicomweb_url, ct_in_pacs, outputDir=str(tmp_path / "pulled"))
+    assert task.wait(120)
+    assert task.progress.snapshot() == (1.0, "Pulled 112 of 112 images")
+    node = logic.finishPull(task)
+    assert logic.getParameterNode().inputVolume.GetID() == node.GetID()
 
 
 def test_export_stores_seg_and_sr_in_pacs_and_posts_fhir(module, orthanc, ct_in_pacs, pacs_credentials, fhir_server,
