@@ -517,11 +517,8 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
 
     def landmarkRows(self) -> list[tuple[str, str, str, str, str]]:
         """(name, confidence, method, edited by user, note) per landmark, for tables."""
-        if self.session.landmarks is None:
-            return []
-        return [(lm.name, f"{lm.confidence:.2f}" if lm.present else "-", lm.method or "-",
-                 "yes" if lm.user_edited else "", "" if lm.present else f"missing: {lm.missing_reason}")
-                for lm in self.session.landmarks]
+        return [(row["name"], "-" if row["confidence"] is None else f"{row['confidence']:.2f}", row["method"] or "-",
+                 "yes" if row["user_edited"] else "", row["note"]) for row in self.session.landmark_table()]
 
     def jumpToLandmark(self, name: str) -> None:
         position = self.session.landmarks.position(name)
