@@ -3,14 +3,16 @@
 A vertebra is handled as a cloud of points sampled every SAMPLE_MM inside its smoothed mask (the same
 Gaussian as ``surfaces.label_surface``), expressed in the vertebra's own frame:
 
-- superior: normal of the vertebral body's endplates (its axis of least spread), signed towards the next
-  cranial vertebra (or the scan's superior for a lone vertebra);
-- posterior: from the body centre to the centroid of the whole vertebra (the neural arch pulls it back);
-- left = posterior x superior (right-handed anatomy), so laterality follows the vertebra, not RAS x.
+- superior: bisector of the normals of the body's two endplates (planes fitted to the top and bottom of its
+  central columns), signed towards the next cranial vertebra (or the scan's superior for a lone vertebra);
+- left: normal of the vertebra's plane of bilateral symmetry (mirror-ICP), started from the line body centre
+  -> canal centre;
+- posterior = superior x left, so laterality follows the vertebra, not RAS x.
 
-The body is the part of the vertebra anterior to the spinal canal on the midsagittal line; the pedicle
-isthmus is the thinnest coronal slab of one side between the canal's anterior and posterior walls, then
-re-cut perpendicular to the pedicle axis. See docs/landmarks.md.
+The body is the part of the vertebra anterior to the spinal canal (the largest hole bone encloses in axial
+slabs) on the midsagittal line. The pedicle is cut by coronal slabs of one side from the canal's anterior
+wall back to the widest slab (the root of the transverse and articular processes); its centre is the
+centroid of those slabs under soft-minimum weights of their areas. See docs/landmarks.md.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from ..imaging.volume import Volume
 from ..planning.frames import unit
@@ -36,11 +39,14 @@ MIDLINE_MM = 2.0
 CANAL_SEARCH_MM, MIN_CANAL_AREA_MM2 = 10.0, 20.0
 # The endplates are fitted on the body's columns (cells of this size) within this radius of the body centre.
 ENDPLATE_CORE_MM, ENDPLATE_CELL_MM = 12.0, 1.5
+# Points (about) used to fit the plane of symmetry.
+SYMMETRY_SAMPLES = 4000
 # Points closer than this to the midsagittal plane belong to neither side's pedicle.
 SIDE_GAP_MM = 2.0
-# Slab step and thickness along the posterior axis for the pedicle search, and the half-length used for its axis.
+# Slab step and thickness along the posterior axis for the pedicle search.
 SLAB_MM = 1.0
-AXIS_HALF_LENGTH_MM = 4.0
+# Slabs whose area exceeds the smallest by this fraction weigh 1/e as much in the isthmus (a soft minimum).
+ISTHMUS_SOFTNESS = 0.1
 # Largest in-plane distance from the pedicle centre of a point counted in its cross-section.
 SECTION_RADIUS_MM = 10.0
 
@@ -97,7 +103,8 @@ def vertebra_frame(points: np.ndarray, superior_hint: np.ndarray, iterations: in
 
     Starts from the thickest part of the vertebra (inside the body) and ``superior_hint``. Each pass aims the
     posterior axis from the body centre through the canal's centre (both lie on the plane of symmetry), re-takes
-    the body as everything anterior to the canal, and the bisector of its endplates' normals as the superior axis."""
+    the body as everything anterior to the canal, and the bisector of its endplates' normals as the superior
+    axis. The left axis is then refined to the normal of the vertebra's plane of bilateral symmetry."""
     hint = unit(superior_hint)
     centre, superior = points[_thickest_part(points)].mean(axis=0), hint
     for _ in range(iterations):
@@ -106,31 +113,75 @@ def vertebra_frame(points: np.ndarray, superior_hint: np.ndarray, iterations: in
         if canal is None:
             return None
         frame = VertebraFrame(centre, *_axes(seed.ras(canal.mean(axis=0)) - centre, superior))
-        canal = frame.local(seed.ras(canal))
-        midline = canal[np.abs(canal[:, 0]) < MIDLINE_MM, 1]
-        walls = (float(midline.min()), float(midline.max())) if len(midline) else (canal[:, 1].min(), canal[:, 1].max())
-        body = points[frame.local(points)[:, 1] < walls[0]]
+        body = points[frame.local(points)[:, 1] < _canal_walls(frame.local(seed.ras(canal)))[0]]
         centre = body.mean(axis=0)
-        superior = _endplate_axis(VertebraFrame(centre, frame.left, frame.posterior, frame.superior), body)
-    shift = (centre - frame.origin) @ frame.posterior  # walls are measured from the last body centre
-    frame = VertebraFrame(centre, frame.left, frame.posterior, frame.superior)
-    return frame, walls[0] - shift, walls[1] - shift
+        superior = _endplate_axis(body, VertebraFrame(centre, frame.left, frame.posterior, frame.superior))
+    left = _symmetry_normal(points, VertebraFrame(centre, *_axes(frame.posterior, superior)))
+    posterior = unit(np.cross(superior, left))
+    frame = VertebraFrame(centre, left, posterior, np.cross(left, posterior))
+    canal = _canal(frame.local(points))
+    if canal is None:
+        return None
+    return frame, *_canal_walls(canal)
 
 
-def _endplate_axis(frame: VertebraFrame, body: np.ndarray) -> np.ndarray:
-    """Bisector (RAS) of the normals of planes fitted to the top and bottom of the body's central columns.
+def _canal_walls(canal: np.ndarray) -> tuple[float, float]:
+    """Anterior and posterior walls (local posterior mm) of the canal points, read on the midsagittal strip."""
+    midline = canal[np.abs(canal[:, 0]) < MIDLINE_MM, 1]
+    depths = midline if len(midline) else canal[:, 1]
+    return float(depths.min()), float(depths.max())
+
+
+def _symmetry_normal(points: np.ndarray, frame: VertebraFrame, iterations: int = 10) -> np.ndarray:
+    """Normal (RAS, on the side of ``frame.left``) of the plane that best mirrors the vertebra onto itself.
+
+    Mirror-ICP from the frame's midsagittal plane: each point's mirror image is paired with its nearest point,
+    and the plane is re-fitted to the pairs (their chords are normal to it, their midpoints lie on it); the
+    20 % worst pairs (asymmetry, a cut field of view) are left out. Uses the whole vertebra, where the canal's
+    centre alone moved with the voxel size."""
+    tree = cKDTree(points)
+    subset = points[:: max(1, len(points) // SYMMETRY_SAMPLES)]
+    normal, offset = frame.left, frame.left @ frame.origin
+    for _ in range(iterations):
+        mirrored = subset - 2.0 * (subset @ normal - offset)[:, None] * normal
+        distance, index = tree.query(mirrored)
+        kept = distance <= np.quantile(distance, 0.8)
+        chords = subset[kept] - points[index[kept]]
+        chords *= np.sign(chords @ normal)[:, None]
+        direction = np.linalg.svd(chords, full_matrices=False)[2][0]
+        normal = direction if direction @ frame.left > 0 else -direction
+        offset = float(np.mean((subset[kept] + points[index[kept]]) @ normal) / 2.0)
+    return normal
+
+
+def _endplate_axis(body: np.ndarray, frame: VertebraFrame, iterations: int = 8, tolerance_deg: float = 0.5) -> np.ndarray:
+    """Bisector (RAS) of the normals of planes fitted to the top and bottom of the body's central columns,
+    re-fitted in the columns of each new estimate (one fit only goes part of the way on a tilted L5).
 
     The body's least-spread axis is a near-tie (a lumbar body is about as high as it is deep) that tilted
     25-50 deg on L5, whose wedge and pedicle roots skew it; the endplates stay flat."""
+    superior = frame.superior
+    body = body[np.linalg.norm(body - frame.origin, axis=1) < 2.5 * ENDPLATE_CORE_MM]  # the core at any tilt
+    for _ in range(iterations):
+        frame = VertebraFrame(frame.origin, *_axes(frame.posterior, superior))
+        previous, superior = superior, _endplate_bisector(frame, body)
+        if superior @ previous > np.cos(np.radians(tolerance_deg)):
+            break
+    return superior
+
+
+def _endplate_bisector(frame: VertebraFrame, body: np.ndarray) -> np.ndarray:
+    """One fit: the bisector (RAS) of the top and bottom planes of the body's columns along ``frame.superior``."""
     local = frame.local(body)
     core = local[np.hypot(local[:, 0], local[:, 1]) < ENDPLATE_CORE_MM]
-    cells, column = np.unique(np.round(core[:, :2] / ENDPLATE_CELL_MM).astype(int), axis=0, return_inverse=True)
-    column = column.ravel()
-    top = np.full(len(cells), -np.inf)
-    bottom = np.full(len(cells), np.inf)
+    cells = np.round(core[:, :2] / ENDPLATE_CELL_MM).astype(int)
+    cells -= cells.min(axis=0)
+    keys, column = np.unique(cells[:, 0] * (cells[:, 1].max() + 1) + cells[:, 1], return_inverse=True)
+    top = np.full(len(keys), -np.inf)
+    bottom = np.full(len(keys), np.inf)
     np.maximum.at(top, column, core[:, 2])
     np.minimum.at(bottom, column, core[:, 2])
-    plane_xy = cells * ENDPLATE_CELL_MM
+    plane_xy = np.c_[np.divmod(keys, cells[:, 1].max() + 1)] * ENDPLATE_CELL_MM  # cell offsets tilt no plane
     normals = [_plane_normal(plane_xy, heights) for heights in (top, bottom)]
     return unit((normals[0] + normals[1]) @ frame.axes)
 
@@ -170,7 +221,8 @@ def _raster(points: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _canal(local: np.ndarray) -> np.ndarray | None:
-    """Points (local mm, 1 mm cells) of the holes that bone encloses in axial slabs behind the body: the canal."""
+    """Points (local mm, 1 mm cells) of the canal: in each axial slab behind the body centre, the largest hole
+    that bone encloses (smaller ones are cavities of the mask, e.g. inside the body)."""
     holes = []
     for height in np.arange(-CANAL_SEARCH_MM, CANAL_SEARCH_MM + 1e-6, 2.0):
         slab = local[(np.abs(local[:, 2] - height) < 1.0) & (local[:, 1] > 0.0)]
@@ -178,9 +230,12 @@ def _canal(local: np.ndarray) -> np.ndarray | None:
             continue
         image, low = _raster(slab[:, :2], 1.0)
         image = ndimage.binary_closing(image) | image
-        hole = ndimage.binary_fill_holes(image) & ~image
-        if hole.sum() >= MIN_CANAL_AREA_MM2:
-            cells = np.argwhere(hole) * 1.0 + low
+        components, count = ndimage.label(ndimage.binary_fill_holes(image) & ~image)
+        if count == 0:
+            continue
+        sizes = np.bincount(components.ravel())[1:]
+        if sizes.max() >= MIN_CANAL_AREA_MM2:
+            cells = np.argwhere(components == np.argmax(sizes) + 1) * 1.0 + low
             holes.append(np.c_[cells, np.full(len(cells), height)])
     return np.concatenate(holes) if holes else None
 
@@ -196,40 +251,33 @@ class Pedicle:
 
 def find_pedicle(cloud: VertebraCloud, local: np.ndarray, frame: VertebraFrame, anterior_wall: float,
                  posterior_wall: float, side: str) -> Pedicle | None:
-    """Thinnest coronal slab of ``side`` between the canal walls; the axis through the centroids of the pedicle's
-    coronal sections around it; the isthmus section re-cut perpendicular to that axis."""
+    """The pedicle of ``side``: coronal 1 mm slabs from the canal's anterior wall back to the arch's widest
+    slab (the root of the transverse and articular processes) cut the pedicle; the centre and axis are a line
+    fitted through the slabs' centroids, each weighted by how close its area is to the smallest (a soft
+    minimum: an argmin jumped between near-tied slabs); the isthmus section is re-cut perpendicular to that axis."""
     sign = 1.0 if side == "left" else -1.0
     on_side = local[:, 0] * sign > SIDE_GAP_MM
     positions = np.arange(anterior_wall, posterior_wall + 1e-6, SLAB_MM)
-    areas = np.array([(on_side & (np.abs(local[:, 1] - position) < SLAB_MM / 2)).sum() for position in positions])
+    slabs = [on_side & (np.abs(local[:, 1] - position) < SLAB_MM / 2) for position in positions]
+    areas = np.array([slab.sum() for slab in slabs], dtype=float)
     if len(areas) < 3 or (areas == 0).any():
         return None
-    isthmus = positions[int(np.argmin(areas))]
-    start = local[on_side & (np.abs(local[:, 1] - isthmus) < SLAB_MM / 2)].mean(axis=0)
-    coronal = np.array([0.0, 1.0, 0.0])
-    centres = [start]
-    for step in (SLAB_MM, -SLAB_MM):
-        centre = start
-        for _ in range(int(AXIS_HALF_LENGTH_MM / SLAB_MM)):
-            section = _section(local, on_side, centre + step * coronal, coronal)
-            if not section.any():
-                break
-            centre = local[section].mean(axis=0)
-            centres.append(centre)
-    if len(centres) < 3:
-        return None
-    axis = _line_direction(np.array(centres))
+    pedicle = slice(0, int(np.argmax(areas)) + 1)
+    weights = np.exp(-(areas[pedicle] / areas[pedicle].min() - 1.0) / ISTHMUS_SOFTNESS)
+    centroids = np.array([local[slab].mean(axis=0) for slab in slabs[pedicle]])
+    centre = weights @ centroids / weights.sum()
+    axis = _weighted_line_direction(centroids - centre, weights)
     axis = axis if axis[1] < 0 else -axis  # towards the body
-    section = _section(local, on_side, start, axis)
-    centre = local[section].mean(axis=0)
     section = _section(local, on_side, centre, axis)
-    width, height = _chords(local[section] - local[section].mean(axis=0), axis)
-    return Pedicle(frame.ras(local[section].mean(axis=0)), unit(axis @ frame.axes), width, height,
-                   bool(cloud.at_edge[section].any()))
+    if not section.any():
+        return None
+    width, height = _chords(local[section] - centre, axis)
+    return Pedicle(frame.ras(centre), unit(axis @ frame.axes), width, height, bool(cloud.at_edge[section].any()))
 
 
-def _line_direction(points: np.ndarray) -> np.ndarray:
-    return np.linalg.svd(points - points.mean(axis=0), full_matrices=False)[2][0]
+def _weighted_line_direction(offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Principal direction of ``offsets`` (from their weighted mean) under ``weights``."""
+    return np.linalg.svd(offsets * np.sqrt(weights)[:, None], full_matrices=False)[2][0]
 
 
 def _in_plane_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

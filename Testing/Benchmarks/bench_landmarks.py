@@ -15,16 +15,14 @@ import json
 import sys
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
-from SurgicalAIPlannerLib.imaging import Volume, load_ct, load_labelmap
+from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
 from SurgicalAIPlannerLib.landmarks.detect import detect_landmarks, vertebra_clouds
-from SurgicalAIPlannerLib.landmarks.evaluation import compare
+from SurgicalAIPlannerLib.landmarks.evaluation import coarsened, compare
 from SurgicalAIPlannerLib.landmarks.spine import lumbar_landmarks
 from SurgicalAIPlannerLib.phantoms import PhantomSpec, available_datasets, build_phantom, load_staple_dataset
 from SurgicalAIPlannerLib.phantoms.truth import true_landmarks
@@ -77,17 +75,6 @@ def real_ct_errors() -> dict[str, float]:
     other = detect_landmarks(ct, load_labelmap(SHARED / "example_seg_v1_commit5de6e4d.nii.gz"),
                              read_label_table(SHARED / "labels_totalsegmentator_v1_total.csv"), progress=lambda message: None)
     return {row.name: round(row.error_mm, 2) for row in compare(other, reference) if row.status == "both"}
-
-
-def coarsened(mask: Volume, spacing_mm: float) -> Volume:
-    """``mask`` resampled to ``spacing_mm`` voxels (area-weighted: Gaussian pre-filter, voxel-centre sampling, 0.5 threshold)."""
-    factor = spacing_mm / np.array(mask.spacing[::-1])
-    field = ndimage.gaussian_filter((mask.array > 0).astype(np.float32), factor / 2.5)
-    shape = np.floor(np.array(mask.array.shape) / factor).astype(int)
-    centres = np.meshgrid(*[np.arange(n) * f + (f - 1) / 2 for n, f in zip(shape, factor)], indexing="ij")
-    array = ndimage.map_coordinates(field, [c.ravel() for c in centres], order=1) > 0.5
-    origin = mask.ijk_to_frame()[:3, :3] @ ((factor[::-1] - 1) / 2) + np.asarray(mask.origin)
-    return replace(mask, array=array.reshape(shape).astype(np.uint16), spacing=(spacing_mm,) * 3, origin=tuple(origin))
 
 
 def lumbar_resolution_errors() -> dict[str, object]:
