@@ -171,7 +171,8 @@ def _trochanters(femur: Surface, head: np.ndarray, side: str, out: _Builder) -> 
              "most superior point lateral to the head centre by > 30 mm")
     height = offset @ SUPERIOR
     band = (height < -30.0) & (height > -75.0)
-    if femur.at_edge[height < -60.0].any() or not np.any(height < -75.0):
+    # A cut within 10 mm below the band could clip the tip; a cut farther down (a hip CT) leaves it whole.
+    if femur.at_edge[(height < -30.0) & (height > -85.0)].any() or not np.any(height < -85.0):
         out.missing(f"lesser_trochanter_{side}", "the femur is cut by the field of view above the lesser trochanter")
         return
     _extreme(out, f"lesser_trochanter_{side}", femur, band, unit(medial_of(side) - ANTERIOR),
