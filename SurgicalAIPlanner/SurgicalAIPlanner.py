@@ -477,21 +477,16 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
     @staticmethod
     def availableModels() -> list[str]:
         """'auto', each installed model bundle, 'classical', and 'totalsegmentator' when it is installed."""
-        from SurgicalAIPlannerLib.segmentation.bundle import installed_bundles
-        from SurgicalAIPlannerLib.segmentation.totalseg import availability
+        from SurgicalAIPlannerLib.segmentation.engine import available_models
 
-        models = ["auto", *(bundle.name for bundle in installed_bundles()), "classical"]
-        return models + (["totalsegmentator"] if availability()[0] else [])
+        return available_models()
 
     @staticmethod
     def deviceReport(requested: str = "auto") -> str:
         """The device a run would use, and why (e.g. 'cpu: no CUDA device found')."""
-        from SurgicalAIPlannerLib.segmentation.device import choose_device
+        from SurgicalAIPlannerLib.segmentation.device import device_report
 
-        try:
-            return choose_device(requested or "auto")[1]
-        except (RuntimeError, ValueError) as error:
-            return str(error)
+        return device_report(requested)
 
     def startSegmentation(self, model: str = "auto", device: str = "auto"):
         """Segmentation in a background thread; poll ``task.done`` / ``task.progress``, then ``finishSegmentation``."""

@@ -221,8 +221,8 @@ class ThaPlanSession:
     def show_handles(self, role: str, visible: bool = True) -> None:
         """Show or hide Slicer's interaction handles of ``role`` (one of ``HANDLE_ROLES``) in the 3D view.
 
-        Implants get move and turn handles only (they are rigid: no scaling) and none in the slice views, which
-        stay readable; the neck cut gets the plane's own handles.
+        Implants and the neck cut get move and turn handles only (implants are rigid; the plane's drawn size means
+        nothing), and implants none in the slice views, which stay readable.
         """
         if role not in HANDLE_ROLES:
             raise ValueError(f"no handles for {role!r}: choose one of {', '.join(HANDLE_ROLES)}")
@@ -230,6 +230,7 @@ class ThaPlanSession:
         node.CreateDefaultDisplayNodes()
         display = node.GetDisplayNode()
         if role == "neckCut":
+            display.SetScaleHandleVisibility(False)  # the plane's drawn size means nothing for the cut
             display.SetHandlesInteractive(visible)
             return
         display.SetEditorScalingEnabled(False)

@@ -23,3 +23,11 @@ def choose_device(requested: str = "auto", cuda_available: Callable[[], bool] = 
     if requested == "cuda":
         raise DeviceError(f"--device cuda was asked for, but torch {torch.__version__} sees no CUDA GPU; use --device auto or cpu")
     return torch.device("cpu"), f"cpu: auto, no CUDA GPU visible to torch ({torch.get_num_threads()} threads)"
+
+
+def device_report(requested: str = "auto") -> str:
+    """The device a run would use and why, or why the request cannot be met, as one line for a panel."""
+    try:
+        return choose_device(requested or "auto")[1]
+    except DeviceError as error:
+        return str(error)

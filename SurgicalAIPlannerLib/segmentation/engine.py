@@ -61,6 +61,14 @@ def segment(ct: Volume, model: str = "auto", device: str = "auto", progress: Pro
     return SegmentationResult(labels, label_table(), str(method), device_text, seconds)
 
 
+def available_models() -> list[str]:
+    """What ``model`` can name here: 'auto', each installed bundle, 'classical', and 'totalsegmentator' when usable."""
+    from .totalseg import availability
+
+    models = ["auto", *(bundle.name for bundle in installed_bundles()), "classical"]
+    return models + (["totalsegmentator"] if availability()[0] else [])
+
+
 def _resolve_method(model: str) -> str:
     """'classical', 'totalsegmentator' or a bundle folder path."""
     if model in ("classical", "totalsegmentator"):

@@ -25,8 +25,11 @@ from ..scene import context_on, segment_voxel_counts
 from ..governance.audit import AuditLog
 from ..governance.commands import AUDIT_FILE
 from ..session import PlannerSession
+from .landmarks_controller import LandmarksController
+from .pacs_controller import PacsController
 from .panel import PlannerPage
 from .plan_controller import FILES_ROUTE, PlanController
+from .segmentation_controller import SegmentationController
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,8 @@ def threed_view_overlay(server, view_id: str, view) -> None:
 class PlannerWebApp(TrameApp):
     """The page of one browser session; its scene is this process's own."""
 
-    def __init__(self, server=None, plan_dir: Path | None = None) -> None:
+    def __init__(self, server=None, plan_dir: Path | None = None, pacs_url: str = "") -> None:
+        """``plan_dir``: this session's folder (autosaved plan, pulled studies); ``pacs_url``: DICOMweb base URL."""
         super().__init__(server)
         self.server.enable_module(trame_slicer_module)
         self.plan_dir = Path(plan_dir or tempfile.mkdtemp(prefix="planner-plan-"))
@@ -72,6 +76,10 @@ class PlannerWebApp(TrameApp):
         self.page = PlannerPage(self.server, self.layout_manager)
         self.page.upload_ct.on_load_volume.connect(self._on_ct_uploaded)
         self.plans = PlanController(self.server, self.session, self.plan_dir, on_plan_shown=self._show_plan_nodes)
+        self.segmentation = SegmentationController(self.server, lambda: self.session, self._after_segmentation)
+        self.landmarks = LandmarksController(self.server, lambda: self.session)
+        self.pacs = PacsController(self.server, pacs_url, self.plan_dir / "inputs", lambda: self.session,
+                                   self._new_case_session, self._show_case)
         self.layout_manager.set_layout(LAYOUT_ID)
         self.state.case_name = ""
         self.state.status_message = ""
@@ -105,6 +113,16 @@ class PlannerWebApp(TrameApp):
         self.threed_view.zoom(-0.6)
         self.state.case_name = case_name
         self.state.segments = self._segment_rows()
+        self.landmarks.refresh()
+
+    def _after_segmentation(self, previous_node) -> None:
+        """A new bone segmentation replaces the old one, and the plan and landmarks made on the old bones."""
+        if previous_node is not None:
+            self.slicer_app.scene.RemoveNode(previous_node)
+        self.plans.forget_plan()
+        self._colour_bones()
+        self.state.segments = self._segment_rows()
+        self.landmarks.refresh()
 
     def _colour_bones(self) -> None:
         segmentation_node = self.session.segmentation_node
@@ -128,11 +146,17 @@ class PlannerWebApp(TrameApp):
         audit = AuditLog(self.plan_dir / AUDIT_FILE)
         return PlannerSession(context_on(self.slicer_app.scene, self.slicer_app.app_logic), audit=audit, user="browser planner")
 
-    def _on_ct_uploaded(self, files: list[dict]) -> None:
-        """A CT sent from the browser: written to a temporary folder (a DICOM series arrives as many files)."""
+    def _new_case_session(self) -> PlannerSession:
+        """A new case replaces the old one: an empty scene and a fresh session on it."""
         self.slicer_app.scene.Clear()
         self.session = self._new_session()
         self.plans.use_session(self.session)
+        self.landmarks.refresh()
+        return self.session
+
+    def _on_ct_uploaded(self, files: list[dict]) -> None:
+        """A CT sent from the browser: written to a temporary folder (a DICOM series arrives as many files)."""
+        self._new_case_session()
         with tempfile.TemporaryDirectory(prefix="planner-upload-") as folder:
             paths = write_client_files_to_dir(files, folder)
             try:
@@ -143,21 +167,12 @@ class PlannerWebApp(TrameApp):
                 self.state.status_message = f"Could not load the upload: {error}"
 
     def _show_plan_nodes(self, plan) -> None:
-        """Implants in their colour, bones see-through, and Slicer's drag handles on the cup and the neck cut."""
+        """Implants in their colour and bones see-through (the plan controller shows the chosen drag handles)."""
         for role in ("cup", "head", "stem"):
             plan.nodes[role].GetDisplayNode().SetColor(*IMPLANT_RGB)
         if self.session.segmentation_node is not None:
             self.session.segmentation_node.GetDisplayNode().SetOpacity3D(BONE_OPACITY_WITH_PLAN)
         self._hide_landmark_labels()
-        cup_transform = plan.nodes["cupTransform"]
-        cup_transform.CreateDefaultDisplayNodes()
-        handles = cup_transform.GetDisplayNode()
-        handles.SetEditorVisibility(True)
-        handles.SetEditorScalingEnabled(False)  # a cup is rigid: move and turn only
-        handles.SetEditorSliceIntersectionVisibility(False)  # keep the slice views readable
-        neck_cut = plan.nodes["neckCut"]
-        neck_cut.CreateDefaultDisplayNodes()
-        neck_cut.GetDisplayNode().SetHandlesInteractive(True)
 
     def _hide_landmark_labels(self) -> None:
         """Thirty overlapping landmark names would hide the implants; the points stay."""

@@ -57,9 +57,10 @@ def resident_memory_mib(pid: int) -> float:
 
 class SessionLauncher:
     def __init__(self, host: str, case: Path | None = None, idle_timeout_s: int = 300,
-                 plans_dir: Path = DEFAULT_PLANS_DIR) -> None:
+                 plans_dir: Path = DEFAULT_PLANS_DIR, pacs_url: str = "") -> None:
         self.host = host
         self.case = case
+        self.pacs_url = pacs_url
         self.plans_dir = plans_dir
         self.idle_timeout_s = idle_timeout_s
         self.sessions: list[SessionProcess] = []
@@ -67,6 +68,7 @@ class SessionLauncher:
     def session_command(self, port: int) -> list[str]:
         command = [sys.executable, "-m", "SurgicalAIPlannerLib.web.session_server", "--server",
                    "--host", self.host, "--port", str(port), "--timeout", str(self.idle_timeout_s), "--plans-dir", str(self.plans_dir)]
+        command += ["--pacs-url", self.pacs_url] if self.pacs_url else []
         return command + (["--case", str(self.case)] if self.case else [])
 
     async def start_session(self) -> SessionProcess:

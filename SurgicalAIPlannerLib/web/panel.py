@@ -14,6 +14,7 @@ from trame_server.utils.typed_state import TypedState
 from trame_slicer.app.ui import FlexContainer, LoadVolumeButton, LoadVolumeItemsState
 from trame_slicer.core import LayoutManager
 
+from .case_panel import landmarks_section, pacs_section, segmentation_section
 from .plan_panel import plan_section
 
 PANEL_WIDTH = 440
@@ -31,22 +32,26 @@ class PlannerPage:
                 html.Span("{{ case_name }}", classes="text-caption mr-4", raw_attrs=['data-testid="case-name"'])
             with v3.VNavigationDrawer(permanent=True, location="right", width=PANEL_WIDTH):
                 self._patient_data_section(server)
-                plan_section()
+                segmentation_section()
                 self._bones_section()
+                landmarks_section()
+                plan_section()
                 html.Div("{{ status_message }}", classes="text-caption pa-3", raw_attrs=['data-testid="status-message"'])
             with v3.VMain(), FlexContainer(row=True, fill_height=True, style="height: calc(100vh - 48px);"):
                 layout_manager.initialize_layout_grid(self.layout)
 
     def _patient_data_section(self, server: Server) -> None:
         with v3.VCard(title="Patient data", density="compact", flat=True):
-            with v3.VCardText(), FlexContainer(row=True):
-                html.Span("Upload a CT (NIfTI, NRRD, or a DICOM series' files):", classes="text-body-2 mr-2")
-                self.upload_ct = LoadVolumeButton(
-                    name="Upload CT",
-                    load_directory=False,
-                    icon="mdi-file-upload",
-                    typed_state=TypedState(server.state, LoadVolumeItemsState, namespace="upload_ct"),
-                )
+            with v3.VCardText():
+                with FlexContainer(row=True):
+                    html.Span("Upload a CT (NIfTI, NRRD, or a DICOM series' files):", classes="text-body-2 mr-2")
+                    self.upload_ct = LoadVolumeButton(
+                        name="Upload CT",
+                        load_directory=False,
+                        icon="mdi-file-upload",
+                        typed_state=TypedState(server.state, LoadVolumeItemsState, namespace="upload_ct"),
+                    )
+                pacs_section()
 
     @staticmethod
     def _bones_section() -> None:

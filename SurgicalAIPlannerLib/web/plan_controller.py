@@ -25,7 +25,7 @@ from ..planning.cup_angles import CupOrientation
 from ..planning.plan_io import PLAN_JSON, PLAN_SCENE
 from ..planning.request import RequestError
 from ..planning.tha_metrics import ThaImplants
-from ..planning.tha_session import ThaPlanSession
+from ..planning.tha_session import HANDLE_ROLES, ThaPlanSession
 from ..session import PlannerSession
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ AUTOSAVE_DELAY_S = 0.5
 # Page angle values are rounded to this many decimals; a smaller difference is not an edit.
 ANGLE_DECIMALS = 1
 FILES_ROUTE = "plan-files"
+# Handles shown on a new proposal: the cup and the neck cut, the two things a surgeon adjusts most.
+DEFAULT_HANDLES = ["cup", "neckCut"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class PlanController:
             server.trigger(name)(action)  # the page's buttons call trigger(name)
         self.state.change("cup_inclination", "cup_anteversion")(self._on_cup_angles)
         self.state.change("cup_id", "head_id", "stem_id")(self._on_implant_ids)
+        self.state.change("plan_handles")(self._on_handles)
 
     @property
     def plan(self) -> ThaPlanSession | None:
@@ -125,6 +128,13 @@ class PlanController:
         self.session, self.history = session, None
         self._reset_state()
 
+    def forget_plan(self) -> None:
+        """The bones changed under the plan (a new segmentation): take it out of the scene and the page."""
+        if self.plan is not None:
+            self.plan.remove_nodes()
+            self.session.plan = None
+        self.use_session(self.session)
+
     def _reset_state(self) -> None:
         self.state.update({
             "plan_procedure": "tha", "plan_side": "from request",
@@ -133,7 +143,7 @@ class PlanController:
             "plan_decisions": [], "plan_metrics": [], "plan_warnings": [], "plan_saved": "", "plan_files": {},
             "cup_ids": [], "head_ids": [], "stem_ids": [], "cup_id": None, "head_id": None, "stem_id": None,
             "cup_inclination": None, "cup_anteversion": None, "can_undo": False, "can_redo": False,
-            "surgeon_name": "", "signed_by": "",
+            "surgeon_name": "", "signed_by": "", "plan_handles": list(DEFAULT_HANDLES),
         })
 
     # ------------------------------------------------------------------------------ page actions
@@ -160,6 +170,7 @@ class PlanController:
         plan.add_listener(self._on_plan_changed)
         if self.on_plan_shown:
             self.on_plan_shown(plan)
+        self._on_handles(self.state.plan_handles)
         self._show(plan)
         self._save()
 
@@ -203,6 +214,12 @@ class PlanController:
         implants = plan.implants
         if (cup_id, head_id, stem_id) != (implants.cup.id, implants.head.id, implants.stem.id):
             plan.choose_implants(cup_id, head_id, stem_id)
+
+    def _on_handles(self, plan_handles=(), **_) -> None:
+        if self.plan is None:
+            return
+        for role in HANDLE_ROLES:
+            self.plan.show_handles(role, role in (plan_handles or ()))
 
     # ------------------------------------------------------------------------------ plan -> page
     def _on_plan_changed(self, plan: ThaPlanSession) -> None:

@@ -10,6 +10,7 @@ from trame.widgets import vuetify3 as v3
 
 STATUS_COLOURS = {"ok": "", "info": "", "warning": "bg-amber-darken-3", "violation": "bg-red-darken-3"}
 SIDES = ["from request", "left", "right"]
+HANDLE_LABELS = {"cup": "Cup", "stem": "Stem", "neckCut": "Neck cut"}
 
 
 def testid(name: str) -> list[str]:
@@ -23,6 +24,7 @@ def plan_section() -> None:
             _understanding()
             _implants()
             _cup_controls()
+            _handles()
             _edit_buttons()
     _metrics_table()
     _decisions()
@@ -69,6 +71,16 @@ def _cup_controls() -> None:
                            hide_details=True)
                 v3.VTextField(v_model=(name,), type="number", step=0.5, density="compact", hide_details=True,
                               style="max-width: 90px", raw_attrs=testid(name.replace("_", "-")))
+
+
+def _handles() -> None:
+    """Which objects show Slicer's drag handles in the 3D view."""
+    with html.Div(v_if="plan_status !== 'none'", classes="d-flex align-center ga-2 mt-2"):
+        html.Span("Handles:", classes="text-body-2")
+        with v3.VBtnToggle(v_model=("plan_handles",), multiple=True, density="compact", variant="outlined",
+                           divided=True, raw_attrs=testid("plan-handles")):
+            for role, label in HANDLE_LABELS.items():
+                v3.VBtn(label, value=role, size="small", raw_attrs=testid(f"handles-{role}"))
 
 
 def _edit_buttons() -> None:

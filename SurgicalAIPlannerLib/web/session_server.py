@@ -35,8 +35,9 @@ def main() -> int:
     server.cli.add_argument("--case", help="CT to open (DICOM folder or image file); the bundled sample when absent")
     server.cli.add_argument("--plans-dir", default=str(DEFAULT_PLANS_DIR),
                             help="folder that receives one sub-folder of autosaved plan files per session")
+    server.cli.add_argument("--pacs-url", default="", help="DICOMweb base URL of the PACS the page searches and pulls from")
     args, _ = server.cli.parse_known_args()
-    app = PlannerWebApp(server, session_plan_dir(Path(args.plans_dir)))
+    app = PlannerWebApp(server, session_plan_dir(Path(args.plans_dir)), args.pacs_url)
     if args.case:
         app.open_case(args.case)
     else:

@@ -9,6 +9,10 @@
   the page's metrics table shows the recomputed inclination (server round trip: state sync, ``set_cup_orientation``,
   MRML observers, metrics, state back), timed inside the browser; median and p95 of ``EDITS`` edits made
   ``IDLE_PAUSE_S`` apart, and of as many made back to back (each then waits for the previous render and autosave).
+- drag round trip: the cup's translation arrow (Slicer's interaction handle) pressed in the page's 3D view and
+  dragged in ``DRAG_STEPS`` moves of ``DRAG_STEP_PX`` pixels; per move, from the browser's mouse move until the
+  page's metrics table shows new values (pointer event to the server, VTK widget, transform node, MRML observers,
+  metrics, state back), timed from Python around Playwright (a few ms of its own overhead included).
 Prints the figures and ends with one line of JSON.
 """
 
@@ -24,7 +28,16 @@ from urllib.request import urlopen
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Testing" / "Python"))
 
-from web_harness import THREED_VIEW_IMAGE, bone_fraction, chromium_browser, running_planner, wait_for_view  # noqa: E402
+from web_harness import (  # noqa: E402
+    THREED_VIEW_IMAGE,
+    arrow_grip,
+    bone_fraction,
+    chromium_browser,
+    handle_patches,
+    press_on,
+    running_planner,
+    wait_for_view,
+)
 
 from SurgicalAIPlannerLib.web.launcher import resident_memory_mib  # noqa: E402
 
@@ -32,6 +45,9 @@ SERVE_RUNS = 2
 OPEN_SESSIONS = 3
 EDITS = 20
 IDLE_PAUSE_S = 2.0
+DRAG_STEPS = 20
+DRAG_STEP_PX = 3.0
+METRICS_BODY = "[data-testid='metrics-table'] tbody"
 REQUEST = "Total hip arthroplasty, left, 12 mm press-fit stem, avoid leg length discrepancy > 5 mm"
 # In the page: type an inclination, resolve with the milliseconds until the metrics table shows it.
 TIME_EDIT_JS = """async (value) => {
@@ -80,16 +96,43 @@ def sessions_memory() -> dict:
                 "launcher_rss_mib": resident_memory_mib(planner.process.pid)}
 
 
+def open_proposed_plan(browser, url: str):
+    """A page on a new session with the plan proposed on the sample."""
+    page = browser.new_page()
+    page.goto(url + "/", timeout=180_000)
+    wait_for_view(page, THREED_VIEW_IMAGE, shows_bone, timeout_s=180)
+    page.get_by_role("textbox", name="Request").fill(REQUEST)
+    page.get_by_test_id("propose-plan").click()
+    page.locator("tr[data-key='cup_inclination']").wait_for(timeout=60_000)
+    return page
+
+
+def drag_round_trips() -> list[float]:
+    """Milliseconds from each mouse move of a drag on the cup's arrow handle to new values in the metrics table."""
+    with running_planner() as planner, chromium_browser() as browser:
+        page = open_proposed_plan(browser, planner.url)
+        page.get_by_test_id("handles-neckCut").click()  # only the cup's handles: nothing else to grab by mistake
+        view = page.locator(THREED_VIEW_IMAGE)
+        grip, direction = arrow_grip(wait_for_view(page, THREED_VIEW_IMAGE, lambda rgb: handle_patches(rgb, "green")),
+                                     "green")
+        x, y = press_on(page, view, grip)
+        times = []
+        for step in range(1, DRAG_STEPS + 1):
+            shown = page.locator(METRICS_BODY).text_content()
+            started = time.perf_counter()
+            page.mouse.move(x + step * DRAG_STEP_PX * direction[0], y + step * DRAG_STEP_PX * direction[1])
+            page.wait_for_function("([selector, old]) => document.querySelector(selector).textContent !== old",
+                                   arg=[METRICS_BODY, shown], polling="raf", timeout=20_000)
+            times.append(1000 * (time.perf_counter() - started))
+        page.mouse.up()
+        return times
+
+
 def plan_edit_round_trips(pause_s: float) -> list[float]:
     """Milliseconds from a cup inclination typed in the page to the metrics table showing it, ``EDITS`` times,
     ``pause_s`` apart (a pause longer than the autosave delay + save lets each edit find the session idle)."""
     with running_planner() as planner, chromium_browser() as browser:
-        page = browser.new_page()
-        page.goto(planner.url + "/", timeout=180_000)
-        wait_for_view(page, THREED_VIEW_IMAGE, shows_bone, timeout_s=180)
-        page.get_by_role("textbox", name="Request").fill(REQUEST)
-        page.get_by_test_id("propose-plan").click()
-        page.locator("tr[data-key='cup_inclination']").wait_for(timeout=60_000)
+        page = open_proposed_plan(browser, planner.url)
         # Distinct values in and out of Lewinnek's zone, never the one shown (that would be no edit).
         values = [35.0 + 1.5 * (i % 14) + (0.5 if i >= 14 else 0.0) for i in range(EDITS)]
         times = []
@@ -107,6 +150,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> int:
     edits_ms = plan_edit_round_trips(IDLE_PAUSE_S)
     rapid_ms = plan_edit_round_trips(0.0)
+    drag_ms = drag_round_trips()
     serve_times = [serve_to_first_frame() for _ in range(SERVE_RUNS)]
     memory = sessions_memory()
     figures = {
@@ -122,6 +166,9 @@ def main() -> int:
         "plan_edit_round_trip_ms": [round(t, 1) for t in edits_ms],
         "plan_edit_back_to_back_ms_median": round(statistics.median(rapid_ms), 1),
         "plan_edit_back_to_back_ms_p95": round(percentile(rapid_ms, 0.95), 1),
+        "drag_move_round_trip_ms_median": round(statistics.median(drag_ms), 1),
+        "drag_move_round_trip_ms_p95": round(percentile(drag_ms, 0.95), 1),
+        "drag_move_round_trip_ms": [round(t, 1) for t in drag_ms],
     }
     print(f"serve -> first 3D frame in the browser: {figures['serve_to_first_3d_frame_s']} s "
           f"(median of {SERVE_RUNS}: {figures['serve_to_first_3d_frame_runs_s']})")
@@ -132,6 +179,9 @@ def main() -> int:
           f"{figures['plan_edit_round_trip_ms_median']} ms, p95 {figures['plan_edit_round_trip_ms_p95']} ms ({EDITS} edits "
           f"{IDLE_PAUSE_S} s apart); back to back: median {figures['plan_edit_back_to_back_ms_median']} ms, "
           f"p95 {figures['plan_edit_back_to_back_ms_p95']} ms")
+    print(f"drag of the cup's arrow handle in the 3D view, per mouse move -> new metrics in the page: median "
+          f"{figures['drag_move_round_trip_ms_median']} ms, p95 {figures['drag_move_round_trip_ms_p95']} ms "
+          f"({DRAG_STEPS} moves of {DRAG_STEP_PX:g} px)")
     print(json.dumps(figures))
     return 0
 

@@ -10,11 +10,15 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 from web_harness import (
     screenshot_dir,
     THREED_VIEW_IMAGE,
+    arrow_grip,
+    drag_in_view,
+    handle_patches,
     bone_fraction,
     chromium_browser,
     implant_fraction,
@@ -140,3 +144,52 @@ def test_implant_choice_from_the_catalog(page):
     page.get_by_role("option", name="GEN-CUP-48").click()
     expect(coverage).not_to_have_text(shown, timeout=20_000)
     expect(page.get_by_test_id("cup-id")).to_contain_text("GEN-CUP-48")
+
+
+def metric_value(page: Page, key: str) -> float:
+    return float(metric(page, key)[0].inner_text().split()[0])
+
+
+def show_only_handles(page: Page, role: str) -> None:
+    """Toggle the page's handle buttons so that only ``role`` (cup, stem, neckCut) shows handles."""
+    for button_role in ("cup", "stem", "neckCut"):
+        button = page.get_by_test_id(f"handles-{button_role}")
+        if ("v-btn--active" in (button.get_attribute("class") or "")) != (button_role == role):
+            button.click()
+
+
+def test_drag_handles_in_the_3d_view(page, plans_dir):
+    """Runs after the tests above on the same page (a proposed left THA). Anterior view: the patient's left is
+    the screen's right, so a drag of the cup to the screen's left and down is medial and inferior."""
+    view = page.locator(THREED_VIEW_IMAGE)
+    show_only_handles(page, "cup")
+    before = {key: metric_value(page, key) for key in ("cor_shift_lateral", "cor_shift_superior")}
+    start, direction = arrow_grip(wait_for_view(page, THREED_VIEW_IMAGE, lambda rgb: handle_patches(rgb, "green")), "green")
+    shift = 40 * direction
+    drag_in_view(page, view, start, shift)
+    lateral, superior = metric(page, "cor_shift_lateral")[0], metric(page, "cor_shift_superior")[0]
+    expect(lateral).not_to_have_text(f"{before['cor_shift_lateral']:.1f} mm", timeout=20_000)
+    moved_lateral = metric_value(page, "cor_shift_lateral") - before["cor_shift_lateral"]
+    moved_superior = metric_value(page, "cor_shift_superior") - before["cor_shift_superior"]
+    if abs(shift[0]) > 10:  # screen right = patient's left = lateral for a left hip
+        assert np.sign(moved_lateral) == np.sign(shift[0]), (moved_lateral, shift)
+    if abs(shift[1]) > 10:  # screen down = inferior
+        assert np.sign(moved_superior) == -np.sign(shift[1]), (moved_superior, shift)
+    assert np.hypot(moved_lateral, moved_superior) > 3.0
+    view_pixels(view, IMAGES / "web_plan_3d_dragged.png")
+    saved = wait_saved(plans_dir, lambda d: abs(next(m["value"] for m in d["metrics"] if m["key"] == "cor_shift_lateral")
+                                                 - before["cor_shift_lateral"]) > 1.0)
+    assert saved["metrics"]
+
+    page.get_by_test_id("undo").click()  # the drag is one undo step
+    expect(lateral).to_have_text(f"{before['cor_shift_lateral']:.1f} mm", timeout=20_000)
+    expect(superior).to_have_text(f"{before['cor_shift_superior']:.1f} mm")
+
+    # The neck cut moved along its normal by the blue arrow: the cut height follows.
+    show_only_handles(page, "neckCut")
+    height = metric(page, "neck_cut_height")[0]
+    shown = height.inner_text()
+    start, direction = arrow_grip(wait_for_view(page, THREED_VIEW_IMAGE, lambda rgb: handle_patches(rgb, "blue")), "blue")
+    view_pixels(view, IMAGES / "web_plan_3d_neck_cut_handles.png")
+    drag_in_view(page, view, start, 25 * direction)
+    expect(height).not_to_have_text(shown, timeout=20_000)

@@ -1,7 +1,8 @@
 """Real server, real browser: shared by the browser-planner tests and its benchmark.
 
 ``running_planner()`` starts ``surgical-planner serve`` on a free loopback port and always stops it;
-``chromium_browser()`` drives Debian's chromium through Playwright; ``view_pixels()`` reads what a view shows.
+``chromium_browser()`` drives Debian's chromium through Playwright; ``view_pixels()`` reads what a view shows;
+``arrow_grip()`` finds one of Slicer's interaction-handle arrows in it and ``drag_in_view()`` drags it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from playwright.sync_api import BrowserContext, Locator, Page, sync_playwright
+from scipy import ndimage
+from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -28,6 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 VIEWPORT = {"width": 1400, "height": 850}
 THREED_VIEW_IMAGE = "div:has(> [data-testid='view-3d']) img.image-display-area"
 SERVER_START_TIMEOUT_S = 60.0
+SESSION_LOAD_TIMEOUT_MS = 120_000
 
 
 @dataclass
@@ -87,6 +90,14 @@ def chromium_browser() -> Iterator[BrowserContext]:
             context.close()
 
 
+def open_page(browser: BrowserContext, url: str) -> Page:
+    """A new page on the planner at ``url``, once its session has opened a case."""
+    page = browser.new_page()
+    page.goto(url + "/", timeout=SESSION_LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("case-name")).not_to_have_text("", timeout=60_000)
+    return page
+
+
 def image_pixels(png: bytes) -> np.ndarray:
     """RGB array (rows, columns, 3) of a PNG screenshot."""
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
@@ -137,3 +148,71 @@ def screenshot_dir() -> Path:
     folder = Path(os.environ.get("SURGICAL_PLANNER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "surgical-planner-screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def handle_mask(rgb: np.ndarray, colour: str) -> np.ndarray:
+    """Pixels in one of Slicer's handle colours: green (second axis; no anatomy or implant is green) or blue
+    (third axis; a blue with as much red as green, unlike the implants' sky blue)."""
+    red, green, blue = (rgb[..., channel].astype(int) for channel in range(3))
+    if colour == "green":
+        return (green - red > 60) & (green - blue > 60)
+    return (blue - red > 70) & (blue - green > 70) & (np.abs(red - green) < 30)
+
+
+def handle_patches(rgb: np.ndarray, colour: str, min_pixels: int = 20) -> list[np.ndarray]:
+    """(x, y) pixels of each patch of a handle colour big enough to grab."""
+    patches, count = ndimage.label(handle_mask(rgb, colour))
+    candidates = [_patch_points(patches, index) for index in range(1, count + 1)]
+    return [points for points in candidates if len(points) >= min_pixels]
+
+
+def arrow_grip(rgb: np.ndarray, colour: str) -> tuple[np.ndarray, np.ndarray]:
+    """A translation arrow (the thickest patch of its colour; rotation rings are thin): a point on it (x, y
+    pixels) and its direction, pointing away from the implants' centre."""
+    points = max(handle_patches(rgb, colour), key=lambda patch: len(patch) / (_length(patch) + 1.0))
+    centre, direction = points.mean(axis=0), _long_axis(points)
+    red, blue = rgb[..., 0].astype(int), rgb[..., 2].astype(int)
+    implant_ys, implant_xs = np.nonzero((blue - red > 80) & (blue > 120))
+    if np.dot(centre - [implant_xs.mean(), implant_ys.mean()], direction) < 0:
+        direction = -direction
+    return points[np.argmin(np.linalg.norm(points - centre, axis=1))], direction
+
+
+def _patch_points(patches: np.ndarray, index: int) -> np.ndarray:
+    ys, xs = np.nonzero(patches == index)
+    return np.stack([xs, ys], axis=1).astype(float)
+
+
+def _length(points: np.ndarray) -> float:
+    return float(np.ptp(points @ _long_axis(points)))
+
+
+def _long_axis(points: np.ndarray) -> np.ndarray:
+    return np.linalg.svd(points - points.mean(axis=0), full_matrices=False)[2][0]
+
+
+def page_point(view: Locator, view_px: np.ndarray) -> tuple[float, float]:
+    """Page coordinates of a pixel (x, y) of the view's image (the image may be scaled in the page)."""
+    box = view.bounding_box()
+    rows, columns = view_pixels(view).shape[:2]
+    return box["x"] + view_px[0] * box["width"] / columns, box["y"] + view_px[1] * box["height"] / rows
+
+
+def press_on(page: Page, view: Locator, view_px: np.ndarray) -> tuple[float, float]:
+    """Hover, then press the left button on a pixel of the view; returns the page point pressed."""
+    x, y = page_point(view, view_px)
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y, steps=3)  # hovering first lets Slicer's widget pick the handle under the pointer
+    page.wait_for_timeout(500)
+    page.mouse.down()
+    return x, y
+
+
+def drag_in_view(page: Page, view, start_px: np.ndarray, shift_px: np.ndarray) -> None:
+    """Press on ``start_px`` of the view's image (its own pixels), move by ``shift_px``, release — as a hand would."""
+    x, y = press_on(page, view, start_px)
+    for step in np.linspace(0.1, 1.0, 10):  # at a hand's pace: the view forwards pointer moves throttled
+        page.mouse.move(x + step * shift_px[0], y + step * shift_px[1])
+        page.wait_for_timeout(60)
+    page.wait_for_timeout(300)
+    page.mouse.up()
