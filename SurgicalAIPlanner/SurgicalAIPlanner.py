@@ -128,6 +128,7 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
             self.ui.segmentButton: self.onSegment,
             self.ui.cancelSegmentationButton: lambda: self.onCancel(self.ui.cancelSegmentationButton),
             self.ui.cancelPullButton: lambda: self.onCancel(self.ui.cancelPullButton),
+            self.ui.cancelLandmarksButton: lambda: self.onCancel(self.ui.cancelLandmarksButton),
             self.ui.detectLandmarksButton: self.onDetectLandmarks,
             self.ui.jumpToLandmarkButton: self.onJumpToLandmark,
             self.ui.proposePlanButton: self.onProposePlan,
@@ -281,9 +282,14 @@ class SurgicalAIPlannerWidget(ScriptedLoadableModuleWidget, VTKObservationMixin)
 
     # ---------------------------------------------------------------- 3. landmarks
     def onDetectLandmarks(self) -> None:
-        with slicer.util.tryWithErrorDisplay("Landmark detection failed.", waitCursor=True):
-            self.logic.detectLandmarks()
-            self._showLandmarks()
+        with slicer.util.tryWithErrorDisplay("Could not start the landmark detection.", waitCursor=False):
+            task = self.logic.startLandmarkDetection()
+            self._watch(task, self.ui.detectLandmarksButton, self.ui.cancelLandmarksButton, self.ui.landmarksProgressBar,
+                        "Landmark detection failed.", self._finishLandmarks)
+
+    def _finishLandmarks(self, task) -> None:
+        self.logic.finishLandmarkDetection(task)
+        self._showLandmarks()
 
     def _showLandmarks(self) -> None:
         nodes = self.logic.session.landmark_nodes
@@ -506,9 +512,20 @@ class SurgicalAIPlannerLogic(ScriptedLoadableModuleLogic):
         return self.finishSegmentation(task)
 
     # 3. landmarks
+    def startLandmarkDetection(self):
+        """Landmark detection in a background thread; poll the task, then ``finishLandmarkDetection``."""
+        return BackgroundTask(lambda progress: self.session.find_landmarks(lambda message: progress(0.0, message)),
+                              name="Landmark detection")
+
+    def finishLandmarkDetection(self, task):
+        """The finished task's landmarks as draggable fiducial nodes (points the surgeon moved keep their place)."""
+        return self.session.use_landmarks(task.result())
+
     def detectLandmarks(self):
-        """Detect the landmarks (RAS mm) as draggable fiducial nodes; moved points become user-edited."""
-        return self.session.detect_landmarks()
+        """Blocking detection (RAS mm) as draggable fiducial nodes, for the console; moved points become user-edited."""
+        task = self.startLandmarkDetection()
+        task.wait()
+        return self.finishLandmarkDetection(task)
 
     def landmarkRows(self) -> list[tuple[str, str, str, str, str]]:
         """(name, confidence, method, edited by user, note) per landmark, for tables."""

@@ -145,9 +145,15 @@ class PlannerSession:
         return detect_landmarks(self._require_ct(), self.labels, self.label_names, progress)
 
     def use_landmarks(self, landmarks: LandmarkSet) -> LandmarkSet:
-        """Detected landmarks as the session's fiducial nodes (GUI thread), replacing any earlier ones."""
+        """Detected landmarks as the session's fiducial nodes (GUI thread), replacing any earlier ones.
+
+        Points the surgeon moved keep their place: a correction outlives a re-detection on the same bones (a new
+        segmentation drops the landmarks, corrections included).
+        """
         from .landmarks.mrml import LandmarkNodes
 
+        for corrected in [lm for lm in self.landmarks or () if lm.user_edited]:
+            landmarks.add(corrected)
         self._forget_landmarks()
         self.landmarks = landmarks
         self.landmark_nodes = LandmarkNodes(self.scene, landmarks)

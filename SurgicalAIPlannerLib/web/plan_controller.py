@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from ..planning.request import RequestError
 from ..planning.tha_metrics import ThaImplants
 from ..planning.tha_session import HANDLE_ROLES, ThaPlanSession
 from ..session import PlannerSession
+from .background import PageTask
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +114,10 @@ class PlanController:
         self._restoring = False
         self._autosave_handle: asyncio.TimerHandle | None = None
         self._saves = 0
+        self.report = PageTask(self.state, "report", "Report")
         self._reset_state()
         for name, action in (("propose_plan", self.propose), ("undo_plan", self.undo), ("redo_plan", self.redo),
-                             ("sign_plan", self.sign_off)):
+                             ("sign_plan", self.sign_off), ("make_report", self.make_report)):
             server.trigger(name)(action)  # the page's buttons call trigger(name)
         self.state.change("cup_inclination", "cup_anteversion")(self._on_cup_angles)
         self.state.change("cup_id", "head_id", "stem_id")(self._on_implant_ids)
@@ -140,7 +144,7 @@ class PlanController:
             "plan_procedure": "tha", "plan_side": "from request",
             "plan_request": "Total hip arthroplasty, left, 12 mm press-fit stem, avoid leg length discrepancy > 5 mm",
             "plan_status": "none", "plan_error": "", "plan_understood": [], "plan_not_understood": [],
-            "plan_decisions": [], "plan_metrics": [], "plan_warnings": [], "plan_saved": "", "plan_files": {},
+            "plan_decisions": [], "plan_metrics": [], "plan_warnings": [], "plan_saved": "", "plan_files": {}, "report_files": {},
             "cup_ids": [], "head_ids": [], "stem_ids": [], "cup_id": None, "head_id": None, "stem_id": None,
             "cup_inclination": None, "cup_anteversion": None, "can_undo": False, "can_redo": False,
             "surgeon_name": "", "signed_by": "", "plan_handles": list(DEFAULT_HANDLES),
@@ -195,6 +199,21 @@ class PlanController:
         self.state.plan_error = ""
         self._show_signoff()
         log.info("plan signed by %s", record.surgeon)
+
+    def make_report(self) -> None:
+        """The HTML + PDF report of the plan as saved now, by ``surgical-planner report`` in its own process (its
+        offscreen pictures need their own scene and render windows; the page stays live meanwhile)."""
+        if self.plan is None:
+            return
+        self._save()
+        command = [sys.executable, "-m", "SurgicalAIPlannerLib", "report", str(self.plan_dir)]
+        self.report.start(lambda _progress: _run_report(command), self._show_report)
+
+    def _show_report(self, _result) -> str:
+        self.state.report_files = {name: f"{FILES_ROUTE}/exports/{name}?v={self._saves}"
+                                   for name in ("report.pdf", "report.html")}
+        signed = current_signoff(self.plan_dir / PLAN_JSON) is not None
+        return "report written" + (" (signed plan)" if signed else " (a DRAFT: the plan is not signed)")
 
     # ------------------------------------------------------------------------------ edits from the page
     def _on_cup_angles(self, cup_inclination=None, cup_anteversion=None, **_) -> None:
@@ -290,3 +309,11 @@ class PlanController:
         record = current_signoff(self.plan_dir / PLAN_JSON)
         self.state.plan_status = "signed" if record else "proposed"
         self.state.signed_by = f"{record.surgeon} at {record.signed_at}" if record else ""
+
+
+def _run_report(command: list[str]) -> None:
+    """Run the report command; its last error line is raised for the page."""
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        lines = (finished.stderr or finished.stdout).strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"status {finished.returncode}")

@@ -8,13 +8,11 @@ from __future__ import annotations
 from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
+from .widgets import task_progress, testid
+
 STATUS_COLOURS = {"ok": "", "info": "", "warning": "bg-amber-darken-3", "violation": "bg-red-darken-3"}
 SIDES = ["from request", "left", "right"]
 HANDLE_LABELS = {"cup": "Cup", "stem": "Stem", "neckCut": "Neck cut"}
-
-
-def testid(name: str) -> list[str]:
-    return [f'data-testid="{name}"']
 
 
 def plan_section() -> None:
@@ -129,3 +127,10 @@ def _sign_off_and_files() -> None:
                        raw_attrs=testid("download-json"))
                 html.A("Scene (.mrb)", href=("plan_files['tha_plan.mrb']",), download="tha_plan.mrb",
                        raw_attrs=testid("download-mrb"))
+            v3.VBtn("Make report", click="trigger('make_report')", disabled=("report_running",), size="small",
+                    classes="mt-2", raw_attrs=testid("make-report"))
+            task_progress("report")
+            with html.Div(v_if="report_files['report.pdf']", classes="d-flex ga-2"):
+                html.A("Report (PDF)", href=("report_files['report.pdf']",), download="report.pdf",
+                       raw_attrs=testid("download-report-pdf"))
+                html.A("Report (HTML)", href=("report_files['report.html']",), download="report.html")

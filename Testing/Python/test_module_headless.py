@@ -106,3 +106,23 @@ def test_procedures_without_planning_say_so(module, procedure) -> None:
     logic = planner.SurgicalAIPlannerLogic()
     with pytest.raises(NotImplementedError, match=f"{procedure} planning is not available in this version"):
         logic.proposePlan(procedure, "left", "")
+
+
+def test_landmarks_are_detected_in_the_background_and_can_be_cancelled(module) -> None:
+    from SurgicalAIPlannerLib.tasks import TaskCancelled
+
+    planner, _ = module
+    logic = planner.SurgicalAIPlannerLogic()
+    logic.loadSample()
+    cancelled = logic.startLandmarkDetection()
+    cancelled.cancel()
+    cancelled.wait()
+    with pytest.raises(TaskCancelled):
+        cancelled.result()
+    assert logic.session.landmarks is None  # nothing half-made
+
+    task = logic.startLandmarkDetection()
+    task.wait()
+    landmarks = logic.finishLandmarkDetection(task)
+    assert landmarks.position("femoral_head_center_left")[0] < 0  # the patient's left is RAS -x
+    assert any(row[0] == "femoral_head_center_left" for row in logic.landmarkRows())

@@ -1,7 +1,7 @@
 """The user guide's pictures of the panel, made where Slicer's desktop cannot run.
 
 The panel's ``.ui`` is drawn with Qt (Slicer's own widget classes as their closest Qt class, as
-``scripts/render_panel_image.py`` does) and filled with what the module Logic returns after the walk-through
+``panel_drawing.py``) and filled with what the module Logic returns after the walk-through
 on the sample (load, landmarks, proposal, metrics); the plan's 3D view is rendered from the same headless
 scene. Saved to a temporary folder, so a test run leaves the checkout clean;
 ``SURGICAL_PLANNER_SCREENSHOTS=docs/images`` regenerates the docs' pictures.
@@ -9,32 +9,23 @@ scene. Saved to a temporary folder, so a test run leaves the checkout clean;
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
+import panel_drawing  # noqa: E402
 from test_module_headless import module  # noqa: E402,F401
 from web_harness import screenshot_dir  # noqa: E402
 from SurgicalAIPlannerLib.export.commands import REPORT_BONES  # noqa: E402
 from SurgicalAIPlannerLib.export.pictures import render_views  # noqa: E402
 from SurgicalAIPlannerLib.export.plan_pictures import plan_surface_items  # noqa: E402
 
-RENDERER = Path(__file__).resolve().parents[2] / "scripts" / "render_panel_image.py"
 REQUEST = "Total hip arthroplasty, left, 12 mm press-fit stem, avoid leg length discrepancy > 5 mm"
 SECTIONS = ("patientData", "segmentation", "landmarks", "plan", "implants", "metrics", "signOff")
 STATUS_COLOURS = {"warning": QtGui.QColor(255, 200, 80), "violation": QtGui.QColor(255, 120, 120)}  # as the panel
-
-
-def _panel_renderer():
-    spec = importlib.util.spec_from_file_location("render_panel_image", RENDERER)
-    renderer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(renderer)
-    return renderer
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +33,12 @@ def qt_app():
     return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
 
 
-def load_panel(renderer) -> QtWidgets.QWidget:
-    ui_file = QtCore.QFile(str(renderer.UI_FILE))
+def load_panel() -> QtWidgets.QWidget:
+    ui_file = QtCore.QFile(str(panel_drawing.UI_FILE))
     assert ui_file.open(QtCore.QFile.ReadOnly)
-    panel = renderer.Loader().load(ui_file)
+    panel = panel_drawing.Loader().load(ui_file)
     ui_file.close()
-    for name, title in renderer.section_titles().items():
+    for name, title in panel_drawing.section_titles().items():
         panel.findChild(QtWidgets.QGroupBox, name).setTitle(title)
     return panel
 
@@ -107,8 +98,7 @@ def test_panel_walkthrough_pictures(module, qt_app):
     logic.detectLandmarks()
     plan = logic.proposePlan("Total hip arthroplasty", "left", REQUEST)
 
-    renderer = _panel_renderer()
-    panel = load_panel(renderer)
+    panel = load_panel()
     fill_panel(panel, logic, plan)
     panel.resize(520, panel.sizeHint().height())
     panel.show()

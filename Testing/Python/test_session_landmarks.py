@@ -1,4 +1,4 @@
-"""PlannerSession's landmark nodes on the sample CT: one set in the scene, a table for the faces, edits flagged."""
+"""PlannerSession's landmark nodes on the sample CT: one set in the scene, a table for the faces, edits flagged and kept."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def fiducial_nodes(session: PlannerSession) -> int:
     return session.scene.GetNumberOfNodesByClass("vtkMRMLMarkupsFiducialNode")
 
 
-def test_landmarks_detected_again_replace_the_old_nodes_and_table_shows_edits():
+def test_landmarks_detected_again_replace_the_old_nodes_and_keep_the_surgeons_corrections():
     session = PlannerSession(new_headless_context())
     session.load_sample()
     session.detect_landmarks()
@@ -36,7 +36,9 @@ def test_landmarks_detected_again_replace_the_old_nodes_and_table_shows_edits():
 
     session.detect_landmarks()
     assert fiducial_nodes(session) == first  # replaced, not added beside the old ones
-    assert not next(r for r in session.landmark_table() if r["name"] == "femoral_head_center_left")["user_edited"]
+    kept = next(r for r in session.landmark_table() if r["name"] == "femoral_head_center_left")
+    assert kept["user_edited"]  # the surgeon's correction outlives the re-detection
+    assert np.allclose(session.landmarks.position("femoral_head_center_left"), moved)
 
     session.load_sample()  # a new segmentation: its landmarks are still to be detected
     assert fiducial_nodes(session) == 0 and session.landmark_table() == []

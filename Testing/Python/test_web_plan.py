@@ -193,3 +193,13 @@ def test_drag_handles_in_the_3d_view(page, plans_dir):
     view_pixels(view, IMAGES / "web_plan_3d_neck_cut_handles.png")
     drag_in_view(page, view, start, 25 * direction)
     expect(height).not_to_have_text(shown, timeout=20_000)
+
+
+def test_report_is_made_and_downloaded_from_the_page(page):
+    """Runs after the tests above: the edited plan is unsigned, so the report says it is a draft."""
+    page.get_by_test_id("make-report").click()
+    expect(page.get_by_test_id("report-message")).to_contain_text("report written", timeout=180_000)
+    expect(page.get_by_test_id("report-message")).to_contain_text("DRAFT")
+    with page.expect_download() as report:
+        page.get_by_test_id("download-report-pdf").click()
+    assert Path(report.value.path()).read_bytes()[:5] == b"%PDF-"
