@@ -13,7 +13,7 @@ from SurgicalAIPlannerLib.imaging import load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
 from SurgicalAIPlannerLib.landmarks.detect import vertebra_clouds
 from SurgicalAIPlannerLib.landmarks.evaluation import coarsened, compare
-from SurgicalAIPlannerLib.landmarks.spine import LEVELS, SAMPLE_MM, SECTION_RADIUS_MM, lumbar_landmarks
+from SurgicalAIPlannerLib.landmarks.spine import LEVELS, lumbar_landmarks
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,10 @@ def test_sample_lumbar_landmarks_are_anatomically_plausible(sample_lumbar):
         assert left[1] > 15.0 and right[1] > 15.0, level  # pedicles lie behind the body centre
         assert left[0] > 8.0 and right[0] < -8.0, level  # one on each side of the midsagittal plane ...
         assert abs(left[0] + right[0]) < 5.0 and abs(left[1] - right[1]) < 5.0, level  # ... mirror images
-        for side in ("left", "right"):
-            pedicle = sample_lumbar.landmarks[f"{level}_pedicle_center_{side}"]
-            # At 3 mm the isthmus comes out wider than anatomy: L4/L5 reach the section's 20 mm search
-            # diameter (the width is cut perpendicular to a pedicle axis that is not robust, docs/landmarks.md).
-            assert 5.0 < pedicle.extras["isthmus_width_mm"] <= 2 * SECTION_RADIUS_MM + SAMPLE_MM, (level, side)
-            assert pedicle.extras["direction"] @ body.extras["posterior_axis"] < -0.3  # axis points to the body
+        for side, medial in (("left", -1.0), ("right", 1.0)):
+            direction = sample_lumbar.landmarks[f"{level}_pedicle_center_{side}"].extras["direction"]
+            assert direction @ body.extras["posterior_axis"] < -0.3  # the axis points to the body ...
+            assert medial * (direction @ body.extras["left_axis"]) > 0.0  # ... converging to the midline
     # Patient's left is RAS -x in this correctly oriented scan (shared/data README).
     assert sample_lumbar.position("L3_pedicle_center_left")[0] < sample_lumbar.position("L3_pedicle_center_right")[0]
 
@@ -116,3 +114,49 @@ def test_pedicle_centres_barely_move_between_two_segmentation_models(sample_lumb
         for side in ("left", "right"):
             row = rows[f"{level}_pedicle_center_{side}"]
             assert row.status == "both" and row.error_mm < 2.0, row
+
+
+def _axis_angles_deg(first, second, levels) -> dict[str, float]:
+    """Angle (degrees) between the pedicle axes of the same pedicle in two landmark sets."""
+    angles = {}
+    for level in levels:
+        for side in ("left", "right"):
+            name = f"{level}_pedicle_center_{side}"
+            cosine = first.landmarks[name].extras["direction"] @ second.landmarks[name].extras["direction"]
+            angles[name] = float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
+    return angles
+
+
+@pytest.fixture(scope="module")
+def verse_lumbar_at_1_and_3mm():
+    """{level: (landmarks of the 1 mm VerSe verse004 mask, landmarks of the same mask at 3 mm)} for L4 and L5."""
+    pairs = {}
+    for file, level in (("sub-verse004_vert-23-seg-vert_msk.nii.gz", "L4"), ("sub-verse004_vert-24-seg-vert_msk.nii.gz", "L5")):
+        mask, names = verse_mask(file), {1: f"vertebrae_{level}"}
+        pairs[level] = (lumbar_landmarks(vertebra_clouds(mask, names)),
+                        lumbar_landmarks(vertebra_clouds(coarsened(mask, 3.0), names)))
+    return pairs
+
+
+def test_pedicle_axes_keep_their_direction_across_segmentations_and_voxel_sizes(
+        sample_lumbar, totalseg_v1_lumbar, verse_lumbar_at_1_and_3mm):
+    """The axis used to be the principal line of the isthmus slabs' centroids, a near-tie on short pedicles:
+    13 deg apart on average, 61 deg on the sample L5, between v1 and v2 labels or 1 and 3 mm voxels."""
+    between_models = _axis_angles_deg(totalseg_v1_lumbar, sample_lumbar, LEVELS)
+    assert max(between_models.values()) < 5.0, between_models
+    for level, (fine, coarse) in verse_lumbar_at_1_and_3mm.items():
+        between_voxel_sizes = _axis_angles_deg(fine, coarse, [level])
+        assert max(between_voxel_sizes.values()) < 10.0, between_voxel_sizes
+
+
+def test_l1_to_l4_isthmus_widths_are_anatomical(sample_lumbar, totalseg_v1_lumbar, verse_lumbar_at_1_and_3mm):
+    """Transverse isthmus widths of L1-L4 within 8-19 mm (anatomy about 8-18 mm; the model masks are a little
+    fat). They used to reach the 20 mm section cap on L4, cut across an axis that was not robust. L5 is left
+    out: its section takes in the transverse process's root (docs/landmarks.md)."""
+    sets = [(sample_lumbar, LEVELS[:4]), (totalseg_v1_lumbar, LEVELS[:4]),
+            *((landmarks, ["L4"]) for landmarks in verse_lumbar_at_1_and_3mm["L4"])]
+    for landmarks, levels in sets:
+        for level in levels:
+            for side in ("left", "right"):
+                width = landmarks.landmarks[f"{level}_pedicle_center_{side}"].extras["isthmus_width_mm"]
+                assert 8.0 <= width <= 19.0, (level, side, width)
