@@ -13,6 +13,7 @@ import numpy as np
 
 from ..planning.cup_angles import cup_orientation
 from ..planning.frames import PelvicFrame, unit
+from .ct_edges import SphereOnCt
 from .model import Landmark, LandmarkSet
 from .surfaces import Surface, fit_sphere_trimmed
 
@@ -24,6 +25,10 @@ HEAD_RADIUS_RANGE_MM = (15.0, 35.0)
 TIP_SCALE_MM = 2.5
 TIP_WINDOW = 3.0  # points deeper than TIP_WINDOW * TIP_SCALE_MM weigh < 5 %: left out
 Progress = Callable[[str], None]
+# (side, label sphere centre, radius) -> the head sphere on the CT, or why the CT gave none (ct_edges.py).
+HeadRefiner = Callable[[str, np.ndarray, float], SphereOnCt | str]
+# Confidence factor of a label-only head sphere when the CT could not confirm it.
+UNREFINED_CONFIDENCE = 0.7
 
 
 def medial_of(side: str) -> np.ndarray:
@@ -37,9 +42,10 @@ class _Builder:
         self.result = LandmarkSet()
         self.prefix = method_prefix
 
-    def found(self, name: str, position: np.ndarray, method: str, confidence: float, **extras: object) -> None:
+    def found(self, name: str, position: np.ndarray, method: str, confidence: float, prefixed: bool = True,
+              **extras: object) -> None:
         self.result.add(Landmark(name, np.asarray(position, dtype=float), float(np.clip(confidence, 0.0, 1.0)),
-                                 f"{self.prefix}{method}", extras=dict(extras)))
+                                 f"{self.prefix}{method}" if prefixed else method, extras=dict(extras)))
 
     def missing(self, name: str, reason: str) -> None:
         self.result.add(Landmark(name, None, 0.0, self.prefix.rstrip(": "), missing_reason=reason))
@@ -49,13 +55,16 @@ class _Builder:
             self.missing(name, reason)
 
 
-def compute_landmarks(surfaces: Mapping[str, Surface], method_prefix: str = "", progress: Progress | None = None) -> LandmarkSet:
-    """All hip, knee and ankle landmarks that ``surfaces`` (bone name -> surface) allow; the rest marked missing."""
+def compute_landmarks(surfaces: Mapping[str, Surface], method_prefix: str = "", progress: Progress | None = None,
+                      head_refiner: HeadRefiner | None = None) -> LandmarkSet:
+    """All hip, knee and ankle landmarks that ``surfaces`` (bone name -> surface) allow; the rest marked missing.
+    ``head_refiner`` (detection on a CT) moves each femoral head sphere onto the CT's edges; without it (mesh
+    truth) the surface sphere stands."""
     report = progress or (lambda message: None)
     out = _Builder(method_prefix)
     for side in SIDES:
         report(f"hip, {side}")
-        _hip_side(surfaces, side, out)
+        _hip_side(surfaces, side, out, head_refiner)
     report("anterior pelvic plane")
     _pelvic_plane(surfaces, out)
     for side in SIDES:
@@ -66,7 +75,7 @@ def compute_landmarks(surfaces: Mapping[str, Surface], method_prefix: str = "", 
 
 
 # ---------------------------------------------------------------- hip
-def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
+def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder, head_refiner: HeadRefiner | None) -> None:
     femur = surfaces.get(f"femur_{side}")
     femoral = [f"femoral_head_center_{side}", f"femoral_neck_axis_{side}", f"femoral_shaft_axis_{side}",
                f"greater_trochanter_{side}", f"lesser_trochanter_{side}", f"acetabulum_center_{side}"]
@@ -78,11 +87,23 @@ def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None
         out.missing_all(femoral, f"no spherical femoral head found on femur_{side} (cut by the field of view?)")
         return
     centre, radius, residual, count = head
+    method, confidence, prefixed = "sphere fit of the femoral head surface", 1.0 - residual / 2.0, True
+    extras: dict[str, object] = {}
+    if head_refiner is not None:
+        refined = head_refiner(side, centre, radius)
+        if isinstance(refined, SphereOnCt):
+            extras["label_sphere_center"], extras["label_sphere_radius_mm"] = centre, radius
+            centre, radius, residual, count = refined.centre, refined.radius, refined.rms_mm, refined.edges
+            method, prefixed = "CT: sphere fit of the head's edges against soft tissue, seeded by the label surface", False
+            confidence = 1.0 - residual / 4.0  # edges on a 3 mm CT scatter about twice as much as a surface
+        else:
+            method += f" (CT refinement not used: {refined})"
+            confidence *= UNREFINED_CONFIDENCE
     neck = _neck_axis(femur, centre, radius, side)
-    extras = {"radius_mm": radius, "fit_rms_mm": residual, "points": count}
+    extras.update(radius_mm=radius, fit_rms_mm=residual, points=count)
     if neck is not None:
         extras["neck_axis"] = neck[1]
-    out.found(f"femoral_head_center_{side}", centre, "sphere fit of the femoral head surface", 1.0 - residual / 2.0, **extras)
+    out.found(f"femoral_head_center_{side}", centre, method, confidence, prefixed, **extras)
     if neck is None:
         out.missing(f"femoral_neck_axis_{side}", "too little neck surface around the head")
     else:

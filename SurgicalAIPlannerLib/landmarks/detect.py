@@ -13,7 +13,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..imaging.volume import Volume
-from .definitions import compute_landmarks
+from .ct_edges import SphereOnCt, refine_head_on_ct, volume_sampler
+from .definitions import HeadRefiner, compute_landmarks
 from .model import LandmarkSet
 from .spine import LEVELS, VertebraCloud, lumbar_landmarks, vertebra_cloud
 from .surfaces import Surface, label_surface
@@ -52,19 +53,31 @@ def detect_landmarks(ct: Volume, labels: Volume, names: dict[int, str],
     """Hip, pelvis, knee, ankle and lumbar (L1-L5) landmarks (RAS mm) with confidence and method; missing ones say why.
 
     ``ct`` must share the label map's grid (it is checked). The positions come from the bone surfaces of
-    ``labels``; the CT is not used for positions yet (see docs/landmarks.md).
+    ``labels``; the femoral head spheres are then refined on the CT's edges (see docs/landmarks.md).
     """
     _check_same_grid(ct, labels)
     report = progress or log.info
     report("extracting bone surfaces")
     surfaces = bone_surfaces(labels, names)
-    landmarks = compute_landmarks(surfaces, "label surface: ", report)
+    landmarks = compute_landmarks(surfaces, "label surface: ", report, head_refiner(ct, labels, names))
     report("lumbar vertebrae")
     for landmark in lumbar_landmarks(vertebra_clouds(labels, names), "label mask: "):
         landmarks.add(landmark)
     present = sum(1 for landmark in landmarks if landmark.present)
     report(f"{present} of {len(landmarks.landmarks)} landmarks found")
     return landmarks
+
+
+def head_refiner(ct: Volume, labels: Volume, names: dict[int, str]) -> HeadRefiner:
+    """Refines a side's femoral head sphere on ``ct``; the hip bone label only marks the rays to skip."""
+    hip_values = {name.removeprefix("hip_"): value for value, name in names.items() if name in ("hip_left", "hip_right")}
+
+    def refine(side: str, centre: np.ndarray, radius: float) -> SphereOnCt | str:
+        value = hip_values.get(side, -1)
+        in_labels = volume_sampler(labels, order=0)
+        return refine_head_on_ct(ct, lambda points: in_labels(points) == value, centre, radius)
+
+    return refine
 
 
 def _check_same_grid(ct: Volume, labels: Volume) -> None:

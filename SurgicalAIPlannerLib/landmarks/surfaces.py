@@ -112,6 +112,21 @@ def fit_sphere_trimmed(points: np.ndarray, centre: np.ndarray, reach_mm: float, 
     return centre, radius, residual, len(chosen)
 
 
+def fit_sphere_robust(points: np.ndarray, rounds: int = 4, floor_mm: float = 1.0) -> tuple[np.ndarray, float, float, int]:
+    """Sphere through ``points`` with outliers left out: refit on the points whose residual is within 2.5 robust
+    SDs (1.4826 x median absolute residual, at least ``floor_mm``) of the last sphere.
+    Returns (centre, radius, RMS residual of the kept points, number kept)."""
+    keep = np.ones(len(points), dtype=bool)
+    for _ in range(rounds):
+        centre, radius, _ = fit_sphere(points[keep])
+        residual = np.abs(np.linalg.norm(points - centre, axis=1) - radius)
+        keep = residual < max(2.5 * 1.4826 * float(np.median(residual[keep])), floor_mm)
+        if keep.sum() < 4:
+            keep = residual <= np.sort(residual)[3]
+    centre, radius, rms = fit_sphere(points[keep])
+    return centre, radius, rms, int(keep.sum())
+
+
 def principal_axis(points: np.ndarray) -> np.ndarray:
     """Unit direction of largest spread of ``points``."""
     centred = points - points.mean(axis=0)
