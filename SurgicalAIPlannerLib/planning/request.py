@@ -94,50 +94,111 @@ class RequestParser(Protocol):
 
 
 # ---------------------------------------------------------------------------------------------- rules
+# Each rule reads one kind of phrase. Rules run in order and a phrase read by an earlier rule is not read
+# again, so specific rules (a cemented stem of 12 mm) come before general ones (cemented).
 
-NUMBER = r"(\d+(?:\.\d+)?)"
-ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-FIXATION = {"pressfit": "press-fit", "cementless": "press-fit", "uncemented": "press-fit", "cemented": "cemented"}
-FILLER = {"and", "with", "the", "a", "an", "of", "to", "for", "please", "patient", "on", "in", "at", "side", "hip",
-          "is", "also", "type"}
+NUMBER = r"\d+(?:\.\d+)?"
+MM = r"\s*(?:mm|millimet(?:er|re)s?)\b"
+DEGREES = r"\s*(?:°|º|˚|deg(?:ree)?s?\b\.?)"
+# A size, not an angle ("cup 40/15", "40°") and not the first digits of a longer number.
+SIZE = rf"{NUMBER}(?![\d.])(?!\s*(?:°|º|˚|deg|/))"
+SIZE_BEFORE = rf"(?:(?:size\s*|#\s*)?(?P<size_before>{SIZE})(?:{MM})?\s*)"
+SIZE_AFTER = rf"(?:\s*(?:[:=]\s*|of\s+|size[d]?\s*|#\s*)?(?P<size_after>{SIZE})(?:{MM})?)"
+FIXATION_WORDS = (r"press[-\s]?fit|cementless|uncemented|non[-\s]?cemented|cemented"
+                  r"|(?:no|not|without)\s+(?:bone\s+)?cement(?:ed|ing|ation)?")
+CUP_WORDS = r"(?:acetabular\s+)?(?:cup|shell)|acetabular\s+component"
+STEM_WORDS = r"(?:femoral\s+)?stem|femoral\s+component"
+STEM_KINDS = r"standard(?:[-\s]offset)?|lateral(?:i[sz]ed)?(?:[-\s]offset)?|high[-\s]offset|extended[-\s]offset|collared|collarless"
+HEAD_MATERIALS = (r"(?:biolox\s+)?delta(?:\s+ceramic)?|ceramic|co-?cr(?:mo)?|cobalt[-\s]chrom(?:e|ium)|metal|oxinium"
+                  r"|oxidi[sz]ed\s+zirconium|stainless\s+steel")
+LINER_MATERIALS = (r"(?:highly\s+)?cross[-\s]?linked\s+(?:polyethylene|poly|PE)|H?XLPE|(?:vitamin[-\s]E\s+)?(?:polyethylene|poly)"
+                   r"|ceramic|metal")
+AGE_UNIT = r"(?:years?|yrs?\.?|y\.o\.?|y/o|yo|y)(?![a-z])"
+LIMIT = (r"(?:>=?|<=?|≥|≤|±|\+/-|over|above|below|under|exceeding|not\s+exceeding|(?:of\s+)?(?:more|less|greater)\s+than"
+         r"|(?:no|not)\s+(?:more|greater)\s+than|(?:to\s+)?within|up\s+to|max(?:imum)?|at\s+most|tolerance|of|to)")
+LENGTH_LIMIT = rf"\s*(?:{LIMIT}\s*)?(?P<limit>{NUMBER})\s*(?P<unit>mm|cm)\b"
+GOAL = (r"(?:keep|restore|equali[sz]e|maintain|correct|preserve|balance|match|reproduce|recreate|avoid|limit|minimi[sz]e"
+        r"|reduce|no)")
+LEG_LENGTH = (r"(?:leg[-\s]+lengths?(?:\s+(?:discrepanc(?:y|ies)|differences?|inequalit(?:y|ies)))?|limb[-\s]+lengths?"
+              r"|LLD|LLI)")
+OFFSET = r"(?:(?:native|original|global|femoral|hip|total)\s+)*offset(?:\s+(?:changes?|differences?|discrepancy))?"
+ANGLE_NAME = r"(?P<name>inclination|abduction|anteversion)"
+ANGLE_VALUE = (rf"(?:between\s+)?(?P<low>{NUMBER})(?:{DEGREES})?(?:\s*(?:-|–|to|and)\s*(?P<high>{NUMBER}))?"
+               rf"(?:\s*(?:±|\+/-)\s*(?P<spread>{NUMBER}))?(?:{DEGREES})?")
+INFORMATIONAL = "informational, not used by the plan"
+FILLER = {"and", "with", "the", "a", "an", "of", "to", "for", "please", "patient", "pt", "on", "in", "at", "side", "hip",
+          "is", "also", "type", "via", "using", "use", "by", "i", "we", "would", "like", "be", "this", "his", "her",
+          "he", "she", "who", "has", "as", "joint", "who's"}
 DIAGNOSES = (
-    (r"(?:(mild|moderate|severe|end-stage)\s+)?(?:primary\s+)?(osteoarthritis|coxarthrosis|OA)\b", "osteoarthritis"),
-    (r"(?:avascular|aseptic)\s+necrosis|osteonecrosis|\bAVN\b", "avascular necrosis of the femoral head"),
-    (r"rheumatoid\s+arthritis", "rheumatoid arthritis"),
-    (r"(?:displaced\s+)?femoral\s+neck\s+fracture", "femoral neck fracture"),
-    (r"post-?traumatic\s+arthritis", "post-traumatic arthritis"),
-    (r"(?:developmental\s+)?dysplasia|\bDDH\b", "developmental dysplasia of the hip"),
+    (r"\b(?:(mild|moderate|severe|advanced|end[-\s]stage)\s+)?(?:primary\s+)?(?:osteoarthritis|osteoarthrosis|coxarthrosis"
+     r"|arthrosis|OA|degenerative\s+joint\s+disease|DJD)\b", "osteoarthritis"),
+    (r"(?:\b(?:avascular|aseptic)\s+necrosis|\bosteonecrosis|\bAVN\b|\bONFH\b)(?:\s+of\s+(?:the\s+)?femoral\s+head)?",
+     "avascular necrosis of the femoral head"),
+    (r"\brheumatoid\s+arthritis|\bRA\b", "rheumatoid arthritis"),
+    (r"\b(?:(?:displaced|undisplaced|intracapsular|subcapital)\s+)*(?:femoral\s+neck\s+fracture|fracture\s+of\s+the\s+femoral"
+     r"\s+neck|(?:fractured\s+)?neck\s+of\s+(?:the\s+)?femur(?:\s+fracture)?|FNF|NOF\s+fracture|(?:intracapsular|subcapital)"
+     r"\s+(?:hip\s+)?fracture)\b|#\s*NOF\b", "femoral neck fracture"),
+    (r"\bpost[-\s]?traumatic\s+(?:osteo)?(?:arthritis|arthrosis|OA)\b", "post-traumatic arthritis"),
+    (r"\b(?:developmental\s+)?dysplasia(?:\s+of\s+the\s+hip)?|\bdysplastic\s+hip|\bDDH\b|\bCDH\b",
+     "developmental dysplasia of the hip"),
+    (r"\b(?:Legg[-\s]Calv[ée][-\s])?Perthes(?:'?\s+disease)?", "Legg-Calvé-Perthes disease"),
+    (r"\bslipped\s+(?:capital|upper)\s+femoral\s+epiphysis|\bSCFE\b|\bSUFE\b", "slipped capital femoral epiphysis"),
+    (r"\bankylosing\s+spondylitis\b", "ankylosing spondylitis"),
+    (r"\bprotrusio(?:\s+acetabuli)?\b", "protrusio acetabuli"),
 )
+ROMAN = {"0": 0, "i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+# name as stored, how it is written, how grades are written ("roman": I-IV, "number": 0-4, "letter": A-C), word, about
+CLASSIFICATIONS = (
+    ("Crowe", r"crowe", "roman", "type", "hip dysplasia"),
+    ("Hartofilakidis", r"hartofilakidis", "letter", "type", "hip dysplasia"),
+    ("Garden", r"garden", "roman", "type", "femoral neck fracture"),
+    ("Ficat", r"ficat(?:[-\s]+arlet)?", "roman", "stage", "osteonecrosis of the femoral head"),
+    ("Tönnis", r"t(?:ö|oe|o)nnis", "number", "grade", "osteoarthritis"),
+    ("Kellgren-Lawrence", r"kellgren[-\s]+lawrence|KL", "number", "grade", "osteoarthritis"),
+    ("Dorr", r"dorr", "letter", "type", "proximal femoral bone shape"),
+)
+GRADES = {"roman": r"iv|iii|ii|i|[1-4]", "number": r"[0-4]", "letter": r"[abc]"}
 
 
 @dataclass
 class _Rule:
     pattern: re.Pattern
-    apply: Callable[[re.Match, "_Reading"], str]
+    apply: Callable[[re.Match, "_Reading"], str | None]  # None: the phrase says nothing here, leave it to others
 
 
 def _fixation(words: str) -> str:
-    return FIXATION[re.sub(r"[-\s]", "", words.lower())]
+    """As the catalog names it: 'cemented', or 'press-fit' for every cementless wording ('no cement' too)."""
+    return "cemented" if words.strip().lower() == "cemented" else "press-fit"
+
+
+def _millimetres(number: str, unit: str) -> float:
+    return float(number) * (10.0 if unit.lower() == "cm" else 1.0)
+
+
+def _label_and_unit(name: str) -> tuple[str, str]:
+    """'cup_diameter_mm' -> ('cup diameter', ' mm'), for messages."""
+    label, _, suffix = name.rpartition("_")
+    unit = {"mm": " mm", "years": " years", "deg": "°"}.get(suffix)
+    return (label if unit else name).replace("_", " "), unit or ""
 
 
 class _Reading:
-    """Accumulates values; setting one twice to different values is a contradiction."""
+    """Accumulates values; setting one twice to different values is a contradiction naming both phrases."""
 
     def __init__(self, text: str) -> None:
         self.request = PlanningRequest(text=text)
+        self.phrases: dict[str, str] = {}
 
     def set(self, name: str, value, phrase: str) -> None:
-        current = getattr(self.request, name)
+        owner = self.request.target_angles if name in TargetAngles.__dataclass_fields__ else self.request
+        current = getattr(owner, name)
         if current is not None and current != value:
-            raise RequestError(f"the request contradicts itself: {name.replace('_', ' ')} is both {current!r} and "
-                               f"{value!r} (at {phrase!r})")
-        setattr(self.request, name, value)
-
-    def set_angle(self, name: str, value: float, phrase: str) -> None:
-        current = getattr(self.request.target_angles, name)
-        if current is not None and current != value:
-            raise RequestError(f"the request contradicts itself: target {name.split('_')[0]} is both {current} and {value} (at {phrase!r})")
-        setattr(self.request.target_angles, name, value)
+            label, unit = _label_and_unit(name)
+            shown = [f"{v:g}{unit}" if unit else repr(v) for v in (current, value)]
+            raise RequestError(f"the request contradicts itself: {label} is both {shown[0]} (from {self.phrases[name]!r}) "
+                               f"and {shown[1]} (from {phrase!r})")
+        setattr(owner, name, value)
+        self.phrases.setdefault(name, phrase)
 
     def append(self, name: str, value: str) -> None:
         values = getattr(self.request, name)
@@ -146,7 +207,7 @@ class _Reading:
 
 
 def _rule(pattern: str) -> Callable:
-    def register(function: Callable[[re.Match, _Reading], str]) -> Callable:
+    def register(function: Callable[[re.Match, _Reading], str | None]) -> Callable:
         RULES.append(_Rule(re.compile(pattern, re.IGNORECASE), function))
         return function
     return register
@@ -155,13 +216,19 @@ def _rule(pattern: str) -> Callable:
 RULES: list[_Rule] = []
 
 
-@_rule(r"\b(total\s+hip\s+(?:arthroplasty|replacement)|THA|THR)\b")
+@_rule(r"\b(?:revision|re-?revision|hemi-?arthroplasty|hemi|(?:hip\s+)?resurfacing)\b")
+def _unsupported_procedure(match: re.Match, reading: _Reading) -> str:
+    raise RequestError(f"{match.group(0)!r}: only primary total hip arthroplasty is planned (revision, hemiarthroplasty "
+                       "and resurfacing are not supported)")
+
+
+@_rule(r"\b(?:total\s+hip(?:\s+joint)?(?:\s+(?:arthroplasty|replacement))?|hip\s+(?:arthroplasty|replacement)|THA|THR|THJR)\b")
 def _procedure(match: re.Match, reading: _Reading) -> str:
     reading.set("procedure", "tha", match.group(0))
     return "procedure: total hip arthroplasty (tha)"
 
 
-@_rule(r"\b(total\s+knee\s+(?:arthroplasty|replacement)|TKA|TKR)\b")
+@_rule(r"\b(?:total\s+knee(?:\s+joint)?(?:\s+(?:arthroplasty|replacement))?|knee\s+(?:arthroplasty|replacement)|TKA|TKR)\b")
 def _knee(match: re.Match, reading: _Reading) -> str:
     reading.set("procedure", "tka", match.group(0))
     return "procedure: total knee arthroplasty (tka)"
@@ -172,38 +239,59 @@ def _bilateral(match: re.Match, reading: _Reading) -> str:
     raise RequestError("a bilateral request cannot be planned as one plan: plan the left and the right side separately")
 
 
-@_rule(r"\b(left|right)\b")
+@_rule(r"\b(left|right|lt|rt|(?-i:L|R))\b(?:[-\s]sided)?")
 def _side(match: re.Match, reading: _Reading) -> str:
-    side = match.group(1).lower()
+    side = "left" if match.group(1).lower() in ("left", "lt", "l") else "right"
     reading.set("side", side, match.group(0))
     return f"side: {side}"
 
 
-@_rule(r"\b(\d{1,3})[-\s]*(?:years?|yrs?|y)[-\s]*old\b|\baged?\s*(\d{1,3})\b")
-def _age(match: re.Match, reading: _Reading) -> str:
-    age = int(match.group(1) or match.group(2))
-    reading.set("age_years", age, match.group(0))
-    return f"age: {age} years"
+def _set_age(age: str, reading: _Reading, phrase: str) -> str:
+    reading.set("age_years", int(age), phrase)
+    return f"age: {int(age)} years"
 
 
-@_rule(r"\b(male|female|man|woman)\b")
-def _sex(match: re.Match, reading: _Reading) -> str:
-    sex = {"man": "male", "woman": "female"}.get(match.group(1).lower(), match.group(1).lower())
-    reading.set("sex", sex, match.group(0))
+def _set_sex(letter_or_word: str, reading: _Reading, phrase: str) -> str:
+    sex = "male" if letter_or_word.lower() in ("m", "male", "man", "gentleman") else "female"
+    reading.set("sex", sex, phrase)
     return f"sex: {sex}"
 
 
-@_rule(r"\bcrowe\s+(?:type\s+|class\s+|grade\s+)?(iv|iii|ii|i|[1-4])\b")
-def _crowe(match: re.Match, reading: _Reading) -> str:
-    grade = ["I", "II", "III", "IV"][ROMAN[match.group(1).lower()] - 1]
-    reading.append("classifications", f"Crowe {grade}")
-    return f"classification: Crowe type {grade} (hip dysplasia)"
+@_rule(rf"\b(?P<age>\d{{1,3}})\s*-?\s*(?:{AGE_UNIT}(?:[-\s]*old)?\s*-?\s*)?(?P<sex>[MF])\b"
+       rf"|\b(?P<sex_first>male|female|man|woman|(?-i:[MF]))\s+(?P<age_after>\d{{1,3}})(?![\d.])(?!\s*(?:mm|cm|°|deg|%))")
+def _age_and_sex(match: re.Match, reading: _Reading) -> str:
+    """'72M', '80yo F', '65-year-old M', 'male 71'."""
+    phrase = match.group(0)
+    age, sex = match.group("age") or match.group("age_after"), match.group("sex") or match.group("sex_first")
+    return _set_age(age, reading, phrase) + "; " + _set_sex(sex, reading, phrase)
 
 
-@_rule(r"\bkellgren[-\s]+lawrence\s+(?:grade\s+)?([0-4])\b")
-def _kellgren(match: re.Match, reading: _Reading) -> str:
-    reading.append("classifications", f"Kellgren-Lawrence {match.group(1)}")
-    return f"classification: Kellgren-Lawrence grade {match.group(1)}"
+@_rule(rf"(?<!for )\b(?P<age>\d{{1,3}})\s*-?\s*{AGE_UNIT}(?:[-\s]*old)?(?:\s+of\s+age)?"
+       rf"|\b(?:aged?|age\s*[:=]|patient\s+(?:is\s+)?(?:aged?\s+)?|pt\s+(?:is\s+)?)\s*(?P<age_after>\d{{1,3}})(?![\d.])"
+       rf"(?!\s*(?:mm|cm|°|deg|%))(?:\s*{AGE_UNIT}(?:[-\s]*old)?)?")
+def _age(match: re.Match, reading: _Reading) -> str:
+    return _set_age(match.group("age") or match.group("age_after"), reading, match.group(0))
+
+
+@_rule(r"\b(male|female|man|woman|gentleman|lady)\b|\b(?-i:([MF]))\b")
+def _sex(match: re.Match, reading: _Reading) -> str:
+    return _set_sex(match.group(1) or match.group(2), reading, match.group(0))
+
+
+def _classification_rule(name: str, written: str, style: str, word: str, about: str) -> None:
+    def apply(match: re.Match, reading: _Reading) -> str:
+        grade = match.group("grade").upper()
+        if style != "letter":
+            number = ROMAN[grade.lower()]
+            grade = ["0", "I", "II", "III", "IV"][number] if style == "roman" else str(number)
+        reading.append("classifications", f"{name} {grade}")
+        return f"classification: {name} {word} {grade} ({about})"
+    pattern = rf"\b(?:{written})\s+(?:type\s+|class\s+|grade\s+|stage\s+)?(?P<grade>{GRADES[style]})\b(?:\s+(?:femur|bone))?"
+    RULES.append(_Rule(re.compile(pattern, re.IGNORECASE), apply))
+
+
+for _classification in CLASSIFICATIONS:
+    _classification_rule(*_classification)
 
 
 def _diagnosis_rule(pattern: str, name: str) -> None:
@@ -219,59 +307,171 @@ for _pattern, _name in DIAGNOSES:
     _diagnosis_rule(_pattern, _name)
 
 
-FIXATION_WORDS = r"(press[-\s]?fit|cementless|uncemented|cemented)"
+@_rule(r"\bprimary\b")
+def _primary(match: re.Match, reading: _Reading) -> str:
+    return "primary arthroplasty (the only kind planned)"
 
 
-@_rule(rf"\b{NUMBER}\s*mm\s+(?:{FIXATION_WORDS}\s+)?(?:femoral\s+)?stem\b|\bstem\s+(?:size\s+)?{NUMBER}\s*mm\b")
-def _stem(match: re.Match, reading: _Reading) -> str:
-    size = float(match.group(1) or match.group(3))
-    reading.set("stem_size_mm", size, match.group(0))
-    meaning = f"stem: {size:g} mm"
-    if match.group(2):
-        fixation = _fixation(match.group(2))
-        reading.set("stem_fixation", fixation, match.group(0))
-        meaning += f", {fixation}"
-    return meaning
+CUP_ANGLE_NAMES = r"(?:orientation|angles?|position|(?:inclination|abduction)\s*/\s*anteversion)"
 
 
-@_rule(rf"\b{FIXATION_WORDS}\s+(?:femoral\s+)?stem\b")
-def _stem_fixation(match: re.Match, reading: _Reading) -> str:
-    fixation = _fixation(match.group(1))
-    reading.set("stem_fixation", fixation, match.group(0))
-    return f"stem fixation: {fixation}"
+@_rule(rf"\b(?:(?:target\s+)?(?:cup|component)\s+(?:{CUP_ANGLE_NAMES}\s*)?|{CUP_ANGLE_NAMES}\s*)"
+       rf"(?:of|at|=|:|to)?\s*(?P<inclination>{NUMBER})(?:{DEGREES})?\s*/\s*(?P<anteversion>{NUMBER})(?:{DEGREES})?")
+def _angle_pair(match: re.Match, reading: _Reading) -> str:
+    """'cup at 40/15', 'inclination/anteversion 42°/20°'."""
+    inclination, anteversion = float(match.group("inclination")), float(match.group("anteversion"))
+    reading.set("inclination_deg", inclination, match.group(0))
+    reading.set("anteversion_deg", anteversion, match.group(0))
+    return f"target cup inclination {inclination:g}°, anteversion {anteversion:g}°"
 
 
-@_rule(rf"\b{NUMBER}\s*mm\s+(?:{FIXATION_WORDS}\s+)?(?:acetabular\s+)?(?:cup|shell)\b")
-def _cup(match: re.Match, reading: _Reading) -> str:
-    reading.set("cup_diameter_mm", float(match.group(1)), match.group(0))
-    meaning = f"cup: {float(match.group(1)):g} mm outer diameter"
-    if match.group(2):
-        reading.set("cup_fixation", _fixation(match.group(2)), match.group(0))
-        meaning += f", {_fixation(match.group(2))}"
-    return meaning
+def _set_target_angle(match: re.Match, reading: _Reading) -> str:
+    name = "anteversion" if match.group("name").lower() == "anteversion" else "inclination"
+    low, high, spread = match.group("low", "high", "spread")
+    target = (float(low) + float(high)) / 2.0 if high else float(low)
+    reading.set(f"{name}_deg", target, match.group(0))
+    if high:  # the model holds one target per angle: a range is aimed at its middle
+        return f"target cup {name}: {target:g}° (middle of the requested {low}–{high}°; the plan aims at the middle)"
+    if spread:
+        return f"target cup {name}: {target:g}° (± {spread}° echoed, {INFORMATIONAL}: the plan aims at {target:g}°)"
+    return f"target cup {name}: {target:g}°"
 
 
-@_rule(rf"\b{NUMBER}\s*mm\s+(?:femoral\s+)?head\b")
-def _head(match: re.Match, reading: _Reading) -> str:
-    reading.set("head_diameter_mm", float(match.group(1)), match.group(0))
-    return f"head: {float(match.group(1)):g} mm diameter"
+# 'combined', femoral and stem anteversion are not the cup's: leave them unread rather than misread them.
+_rule(rf"(?<!combined )(?<!femoral )(?<!stem )\b(?:(?:target|desired|planned|goal)\s+)?(?:(?:acetabular\s+)?(?:cup|component)\s+)?"
+      rf"{ANGLE_NAME}(?:\s+angle)?\s*(?:of|at|=|:|to|target|about|around|approx(?:imately|\.)?|~)?\s*{ANGLE_VALUE}")(_set_target_angle)
+_rule(rf"(?:\b(?:cup|component)\s+(?:at\s+|in\s+|with\s+)?)?(?<![\d.]){ANGLE_VALUE}\s*(?:of\s+)?(?:cup\s+)?{ANGLE_NAME}\b")(_set_target_angle)
 
 
-LIMIT = r"(?:>|>=|≥|over|above|more\s+than|greater\s+than|exceeding|of\s+more\s+than|<|<=|≤|under|below|less\s+than|within|max(?:imum)?|at\s+most|of)"
+@_rule(r"\b(?:within\s+|in\s+)?(?:the\s+)?(?:Lewinnek(?:'s)?|Callanan(?:'s)?)(?:\s+safe)?(?:\s+zone)?")
+def _safe_zone(match: re.Match, reading: _Reading) -> str:
+    return "cup in the safe zone: the default target 40°/15° radiographic is the centre of Lewinnek's zone"
 
 
-@_rule(rf"\b(?:avoid\s+(?:a\s+|any\s+)?)?(?:leg[-\s]+length\s+(?:discrepancy|discrepancies|difference|inequality)|LLD)\s*{LIMIT}?\s*{NUMBER}\s*mm\b")
-def _lld(match: re.Match, reading: _Reading) -> str:
-    limit = float(match.group(1))
-    reading.set("max_leg_length_discrepancy_mm", limit, match.group(0))
-    return f"tolerance: resulting leg length discrepancy at most {limit:g} mm"
+def _set_fixations(cup: str, stem: str, reading: _Reading, phrase: str) -> str:
+    reading.set("cup_fixation", cup, phrase)
+    reading.set("stem_fixation", stem, phrase)
+    return f"fixation: {cup} cup, {stem} stem"
 
 
-@_rule(rf"\b(?:avoid\s+(?:an?\s+)?)?(?:(?:global|femoral)\s+)?offset\s+(?:change|difference)\s*{LIMIT}?\s*{NUMBER}\s*mm\b")
-def _offset(match: re.Match, reading: _Reading) -> str:
-    limit = float(match.group(1))
-    reading.set("max_offset_change_mm", limit, match.group(0))
-    return f"tolerance: global offset change at most {limit:g} mm"
+@_rule(rf"\b(?P<fixation>{FIXATION_WORDS})\s+(?:(?:{CUP_WORDS})\s+and\s+(?:{STEM_WORDS})|(?:{STEM_WORDS})\s+and\s+(?:{CUP_WORDS})"
+       rf"|components)\b")
+def _fixation_of_both(match: re.Match, reading: _Reading) -> str:
+    """'cemented cup and stem' (read before the cup alone would be)."""
+    fixation = _fixation(match.group("fixation"))
+    return _set_fixations(fixation, fixation, reading, match.group(0))
+
+
+def _component_rule(component: str, words: str, describe_size: str) -> None:
+    def kind(group: str) -> str:
+        return rf"(?P<{group}>{STEM_KINDS if component == 'stem' else '(?!)'})"  # cups have no kinds: never matches
+    pattern = (rf"(?:\b(?P<fix_before>{FIXATION_WORDS})\s+)?(?:{kind('kind_before')}\s+)?{SIZE_BEFORE}?"
+               rf"(?:(?P<fix_middle>{FIXATION_WORDS})\s+)?(?:{kind('kind_middle')}\s+)?\b(?:{words})\b{SIZE_AFTER}?"
+               rf"(?:\s*[:=]?\s*(?:(?P<fix_after>{FIXATION_WORDS})|{kind('kind_after')}))?")
+
+    def apply(match: re.Match, reading: _Reading) -> str | None:
+        parts = []
+        size = match.group("size_before") or match.group("size_after")
+        if size:
+            reading.set(f"{component}_{describe_size}", float(size), match.group(0))
+            parts.append(f"{float(size):g} mm")
+        for words_read in {match.group(g) for g in ("fix_before", "fix_middle", "fix_after")} - {None}:
+            reading.set(f"{component}_fixation", _fixation(words_read), match.group(0))
+            parts.append(_fixation(words_read))
+        stem_kind = match.group("kind_before") or match.group("kind_middle") or match.group("kind_after")
+        if stem_kind:
+            parts.append(f"{_stem_kind(stem_kind)} ({INFORMATIONAL}: the planner chooses standard or lateralised "
+                         "itself, for the offset closest to native)")
+        return f"{component}: {', '.join(parts)}" if parts else None
+    RULES.append(_Rule(re.compile(pattern, re.IGNORECASE), apply))
+
+
+def _stem_kind(words: str) -> str:
+    words = re.sub(r"[-\s]+", " ", words.lower())
+    if words.startswith("standard"):
+        return "standard offset"
+    return words if words.startswith("collar") else "lateralised (high offset)"
+
+
+_component_rule("cup", CUP_WORDS, "diameter_mm")
+_component_rule("stem", STEM_WORDS, "size_mm")
+
+
+@_rule(rf"{SIZE_BEFORE}?(?:(?P<material_before>{HEAD_MATERIALS})\s+)?\b(?:femoral\s+)?(?:head|ball)\b{SIZE_AFTER}?"
+       rf"(?:\s+(?P<material_after>{HEAD_MATERIALS})\b)?")
+def _head(match: re.Match, reading: _Reading) -> str | None:
+    size = match.group("size_before") or match.group("size_after")
+    material = match.group("material_before") or match.group("material_after")
+    parts = []
+    if size:
+        reading.set("head_diameter_mm", float(size), match.group(0))
+        parts.append(f"{float(size):g} mm diameter")
+    if material:
+        parts.append(f"{material.lower()} ({INFORMATIONAL}: the catalog heads have no material)")
+    return f"head: {', '.join(parts)}" if parts else None
+
+
+@_rule(rf"\b(?:(?:{HEAD_MATERIALS})[-\s]+on[-\s]+(?:{LINER_MATERIALS})|CoP|CoC|MoP|MoM|Co-?XLPE|Mo-?XLPE|CoPE|MoPE)\b"
+       rf"(?:\s+(?:bearing|articulation))?|\b(?:{LINER_MATERIALS})\s+liner\b|\bliner\s*[:=]?\s*(?:{LINER_MATERIALS})\b")
+def _bearing(match: re.Match, reading: _Reading) -> str:
+    return f"bearing: {match.group(0)} ({INFORMATIONAL}: the catalog liners have no material)"
+
+
+@_rule(rf"\b(?:(?:reverse[d]?[-\s]+)?hybrid|(?:fully|all|totally)[-\s]+(?:{FIXATION_WORDS})|{FIXATION_WORDS})(?:\s+fixation)?"
+       rf"|\bfixation\s*[:=]?\s*(?:(?:reverse[d]?[-\s]+)?hybrid|{FIXATION_WORDS})")
+def _implant_fixation(match: re.Match, reading: _Reading) -> str:
+    """Fixation named for the whole implant: both components, or hybrid (cemented stem) and reverse hybrid (cemented cup)."""
+    words = re.sub(r"^fixation\s*[:=]?\s*|\s+fixation$|^(?:fully|all|totally)[-\s]+", "", match.group(0).lower())
+    if "hybrid" in words:
+        cup, stem = ("cemented", "press-fit") if "reverse" in words else ("press-fit", "cemented")
+    else:
+        cup = stem = _fixation(words)
+    return _set_fixations(cup, stem, reading, match.group(0))
+
+
+@_rule(rf"\b(?:(?:via|through|using|by)\s+(?:an?\s+|the\s+)?)?(?:(?:direct|mini|modified)[-\s]+)?(?:postero-?lateral|posterior"
+       rf"|antero-?lateral|anterior|lateral|Hardinge|Watson[-\s]Jones|superior|SuperPATH|minimally\s+invasive)\s+approach\b"
+       rf"|\bDAA\b|\bapproach\s*[:=]?\s*(?:postero-?lateral|posterior|antero-?lateral|anterior|lateral)\b")
+def _approach(match: re.Match, reading: _Reading) -> str:
+    return f"surgical approach: {match.group(0)} ({INFORMATIONAL}: the plan is the same for every approach)"
+
+
+LEG_LENGTH_GOAL = ("equal leg lengths, which the planner aims at anyway (stem depth cancels the native discrepancy); "
+                   "tolerance unchanged")
+OFFSET_GOAL = "native offset, which the planner aims at anyway (closest global offset to native); tolerance unchanged"
+
+
+@_rule(rf"\b{GOAL}\s+(?:the\s+)?(?:{OFFSET}\s+and\s+{LEG_LENGTH}|{LEG_LENGTH}\s+and\s+{OFFSET})\b")
+def _offset_and_leg_length(match: re.Match, reading: _Reading) -> str:
+    return f"goal: {LEG_LENGTH_GOAL}; {OFFSET_GOAL}"
+
+
+@_rule(rf"\b(?:(?P<goal>{GOAL})\s+(?:the\s+|any\s+|an?\s+)?)?(?P<equal>equal\s+)?{LEG_LENGTH}"
+       rf"(?P<equal_after>\s+(?:equal|the\s+same))?(?:{LENGTH_LIMIT})?")
+def _leg_length(match: re.Match, reading: _Reading) -> str | None:
+    if match.group("limit"):
+        limit = _millimetres(match.group("limit"), match.group("unit"))
+        reading.set("max_leg_length_discrepancy_mm", limit, match.group(0))
+        return f"tolerance: resulting leg length discrepancy at most {limit:g} mm"
+    if match.group("goal", "equal", "equal_after") != (None, None, None):
+        return f"goal: {LEG_LENGTH_GOAL}"
+    return None  # a bare "leg length" says neither a goal nor a limit
+
+
+@_rule(rf"\b(?:(?P<goal>{GOAL})\s+(?:the\s+|any\s+|an?\s+)?)?{OFFSET}(?:{LENGTH_LIMIT})?")
+def _offset(match: re.Match, reading: _Reading) -> str | None:
+    if match.group("limit"):
+        limit = _millimetres(match.group("limit"), match.group("unit"))
+        reading.set("max_offset_change_mm", limit, match.group(0))
+        return f"tolerance: global offset change at most {limit:g} mm"
+    if match.group("goal"):
+        return f"goal: {OFFSET_GOAL}"
+    return None  # "increase offset" is not a goal the planner has: leave it unread
+
+
+@_rule(rf"\b{GOAL}\s+(?:the\s+)?(?:native\s+|anatomic(?:al)?\s+)?(?:(?:hip\s+)?cent(?:er|re)\s+of\s+rotation|CoR|hip\s+cent(?:er|re))\b")
+def _centre_of_rotation(match: re.Match, reading: _Reading) -> str:
+    return "goal: native centre of rotation, which the planner does anyway (cup centred on it)"
 
 
 @_rule(r"\b(radiographic|operative|anatomic(?:al)?)\b(?:\s+(?:definition|angles?))?")
@@ -281,34 +481,35 @@ def _definition(match: re.Match, reading: _Reading) -> str:
     return f"cup angles in Murray's {definition} definition"
 
 
-@_rule(rf"\b(?:cup\s+)?(inclination|abduction|anteversion)\s*(?:angle\s*)?(?:of|at|=|:)?\s*{NUMBER}\s*(?:°|deg(?:rees?)?)?")
-def _angle(match: re.Match, reading: _Reading) -> str:
-    name = "anteversion_deg" if match.group(1).lower() == "anteversion" else "inclination_deg"
-    reading.set_angle(name, float(match.group(2)), match.group(0))
-    return f"target cup {name.split('_')[0]}: {float(match.group(2)):g}°"
-
-
-@_rule(r"\b(?:propose|plan|suggest)\b")
+@_rule(r"\b(?:propose|plan|planned|planning|suggest|template|recommend|prepare|provide|calculate|compute|determine|need"
+       r"|request(?:ed|ing)?|(?:scheduled|booked|listed)\s+for)\b")
 def _verb(match: re.Match, reading: _Reading) -> str:
     return "request to propose"
 
 
-@_rule(r"\b(?:(?:neck\s+)?osteotomy(?:\s+(?:site|level|plane))?|neck\s+(?:cut|resection))\b")
+@_rule(r"\b(?:(?:neck\s+)?osteotomy(?:\s+(?:site|level|plane|height))?|neck\s+(?:cut|resection)(?:\s+(?:level|height))?)\b")
 def _osteotomy(match: re.Match, reading: _Reading) -> str:
     reading.append("outputs", "neck_osteotomy")
     return "output: femoral neck osteotomy plane"
 
 
-@_rule(r"\bream(?:ing)?\s+(?:angles?|depth)\b")
+@_rule(r"\bream(?:ing)?\s+(?:angles?|depth|orientation)\b")
 def _ream(match: re.Match, reading: _Reading) -> str:
     output = "ream_depth" if "depth" in match.group(0).lower() else "ream_angles"
     reading.append("outputs", output)
     return f"output: {output.replace('_', ' ')}"
 
 
+@_rule(r"\b(?:implant|component|cup|stem)s?\s+(?:sizes?|sizing|positions?|placement)\b")
+def _implant_output(match: re.Match, reading: _Reading) -> str:
+    return "output: implant sizes and positions (always part of the plan)"
+
+
 # ----------------------------------------------------------------------------------------- parsing
 
-CLAUSE_SPLIT = re.compile(r"[,;\n]|\.(?=\s|$)")
+CLAUSE_SPLIT = re.compile(r"[,;\n]|(?<!\by\.o)\.(?=\s|$)")  # not the dots of "y.o."
+NEGATED = re.compile(r"\b(?:no|not|without|non|nor|never)\s+(?:(?:history|evidence|signs?)\s+of\s+)?(?:an?\s+|any\s+|the\s+)?$",
+                     re.IGNORECASE)
 
 
 class DeterministicParser:
@@ -334,12 +535,18 @@ class DeterministicParser:
 def _read_clause(clause: str, reading: _Reading, understood: list[Understanding]) -> str:
     """Apply every rule to the clause; returns the words no rule explained ("" when all were)."""
     consumed = [False] * len(clause)
+    read: list[tuple[int, Understanding]] = []
     for rule in RULES:
         for match in rule.pattern.finditer(clause):
             if any(consumed[match.start():match.end()]):
                 continue  # an earlier, more specific rule already read this phrase
-            understood.append(Understanding(match.group(0), rule.apply(match, reading)))
-            consumed[match.start():match.end()] = [True] * (match.end() - match.start())
+            if NEGATED.search(clause[:match.start()]):
+                continue  # "no dysplasia", "not a revision": left unread rather than read as the opposite
+            meaning = rule.apply(match, reading)
+            if meaning is not None:
+                read.append((match.start(), Understanding(match.group(0), meaning)))
+                consumed[match.start():match.end()] = [True] * (match.end() - match.start())
+    understood.extend(item for _, item in sorted(read, key=lambda pair: pair[0]))  # echoed in the text's order
     remaining = "".join("\0" if used else char for char, used in zip(clause, consumed))
     pieces = [piece.strip(" .:-") for piece in remaining.split("\0")]
     leftover = [piece for piece in pieces if any(word.lower() not in FILLER for word in _words(piece))]
