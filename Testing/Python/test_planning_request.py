@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from SurgicalAIPlannerLib.cli import main
+from SurgicalAIPlannerLib.planning.plan_io import read_plan_json
 from SurgicalAIPlannerLib.planning.request import (DeterministicParser, PlanningRequest, RequestError,
                                                     check_against_case)
 from SurgicalAIPlannerLib.planning.request_llm import ENV_MODEL, ENV_URL, OpenAICompatibleParser
@@ -179,6 +181,53 @@ def test_angles_heads_cups_and_definition():
     assert request.max_offset_change_mm == 4.0
 
 
+def test_meanings_say_what_the_plan_does_not_use():
+    understood = {item.phrase: item.meaning for item in parse(
+        "right THA, 32 mm ceramic head, lateralized stem, anterior approach, CoC bearing, primary, restore offset, "
+        "cup anteversion 15-20°").understood}
+    assert "ceramic (informational" in understood["32 mm ceramic head"]
+    assert "informational" in understood["lateralized stem"] and "lateralised" in understood["lateralized stem"]
+    assert "informational" in understood["anterior approach"] and "informational" in understood["CoC bearing"]
+    assert "only kind planned" in understood["primary"]
+    assert "aims at anyway" in understood["restore offset"]
+    assert "17.5° (middle of the requested 15–20°" in understood["cup anteversion 15-20°"]
+
+
+@pytest.mark.parametrize("text, unread", [
+    ("THA left, no history of DDH", ["no history of DDH"]),  # not read as dysplasia
+    ("THA left, high offset", ["high offset"]),  # "high offset" without stem: not an offset goal ...
+    ("THA left, femoral anteversion 10°", ["femoral anteversion 10°"]),  # ... and not the cup's anteversion
+    ("THA left, stem anteversion 10°", ["stem anteversion 10°"]),
+    ("THA left, pain for 15 years", ["pain for 15 years"]),  # a duration, not an age
+    ("THA left, leg lengthening of 5 mm", ["leg lengthening of 5 mm"]),
+    ("THA left, ceramic", ["ceramic"]),  # material of what? left for the surgeon to say
+])
+def test_look_alike_phrases_are_not_misread(text, unread):
+    parsed = parse(text)
+    assert parsed.not_understood == unread
+    request = parsed.request
+    assert (request.diagnoses, request.age_years, request.max_offset_change_mm) == ([], None, None)
+    assert request.target_angles.anteversion_deg is None
+
+
+def test_requested_implants_are_planned_end_to_end(sample_ct_file, sample_labels_file, tmp_path):
+    """A free-form request's cup, stem, head and angles reach the plan (the catalog has them)."""
+    request = ("left hip arthroplasty for an 80yo M with FNF Garden IV; cemented stem size 12; cup 52mm; "
+               "32 mm ceramic head; target cup 42/18; keep LLD within 4 mm; posterior approach")
+    output = tmp_path / "plan"
+    status = main(["plan", str(sample_ct_file), "--procedure", "tha", "--side", "left", "--request", request,
+                   "--segmentation", str(sample_labels_file), "--output-dir", str(output)])
+    assert status == 0
+    document = read_plan_json(output / "tha_plan.json")
+    implants = {part: document["implants"][part]["catalog_id"] for part in ("cup", "stem")}
+    assert implants == {"cup": "GEN-CUP-52", "stem": "GEN-STEM-CEM-12"}
+    assert document["implants"]["liner_inner_diameter_mm"] == 32.0
+    metrics = {m["key"]: m["value"] for m in document["metrics"]}
+    assert (metrics["cup_inclination"], metrics["cup_anteversion"]) == (pytest.approx(42.0), pytest.approx(18.0))
+    assert document["request"]["not_understood"] == []
+    assert document["request"]["request"]["max_leg_length_discrepancy_mm"] == 4.0
+
+
 def test_every_unread_part_is_listed():
     parsed = parse("THA left, banana smoothie, 12 mm press-fit stem and a titanium wobble, Crowe type II")
     assert parsed.not_understood == ["banana smoothie", "and a titanium wobble"]
@@ -195,6 +244,17 @@ def test_every_unread_part_is_listed():
     ("THA left, inclination 120°", "outside 0..90"),
     ("bilateral THA", "bilateral"),
     ("THA left, male, female", "sex is both"),
+    ("THA left, 72M, female", "sex is both 'male' (from '72M') and 'female' (from 'female')"),
+    ("THA left, cup 52mm, 54 mm press-fit cup", "cup diameter is both 52 mm (from 'cup 52mm') and 54 mm (from '54 mm press-fit cup')"),
+    ("THA left, hybrid, cementless stem", "stem fixation is both 'cemented' (from 'hybrid') and 'press-fit' (from 'cementless stem')"),
+    ("THA left, inclination 40°, cup at 45/20", "inclination is both 40° (from 'inclination 40°') and 45° (from 'cup at 45/20')"),
+    ("THA left, 36 mm head, head 32", "head diameter is both 36 mm (from '36 mm head') and 32 mm (from 'head 32')"),
+    ("Left THA then TKA", "procedure is both 'tha' (from 'THA') and 'tka' (from 'TKA')"),
+    ("THA left, LLD < 5 mm, keep leg length within 3 mm", "leg length discrepancy is both 5 mm"),
+    ("Revision THA left, loose cup", "'Revision': only primary total hip arthroplasty is planned"),
+    ("left hip hemiarthroplasty, 85F", "'hemiarthroplasty': only primary total hip arthroplasty"),
+    ("THA left, cup 30 mm", "cup diameter 30.0 mm is not plausible"),
+    ("THA left, anteversion 50-80°", "cup anteversion 65.0° is outside -45..60°"),
 ])
 def test_malformed_or_contradictory_requests_are_errors(text, problem):
     with pytest.raises(RequestError, match=re.escape(problem)):
