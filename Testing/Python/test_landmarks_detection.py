@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TOTALSEG_DIR
 
 from SurgicalAIPlannerLib.imaging import Volume, load_ct, load_labelmap
-from SurgicalAIPlannerLib.landmarks.detect import detect_landmarks
+from SurgicalAIPlannerLib.imaging.label_table import read_label_table
+from SurgicalAIPlannerLib.landmarks.definitions import compute_landmarks
+from SurgicalAIPlannerLib.landmarks.detect import bone_surfaces, detect_landmarks, head_refiner
 from SurgicalAIPlannerLib.landmarks.evaluation import compare
 from SurgicalAIPlannerLib.landmarks.surfaces import fit_sphere
 from SurgicalAIPlannerLib.phantoms import PhantomSpec, build_phantom, load_staple_dataset
@@ -81,3 +84,45 @@ def test_3mm_phantom_extreme_landmarks_stay_on_the_same_prominence(staple_root, 
     for prefix, limit in limits.items():
         for side in ("left", "right"):
             assert errors[f"{prefix}_{side}"] < limit, (prefix, side, errors[f"{prefix}_{side}"])
+
+
+def _hip_landmarks(ct, labels, names):
+    """Hip landmarks only (no lumbar pass): the label surfaces, then the head spheres refined on ``ct``."""
+    return compute_landmarks(bone_surfaces(labels, names), "label surface: ", head_refiner=head_refiner(ct, labels, names))
+
+
+def test_real_ct_head_centre_does_not_follow_the_segmentation(sample_ct_file, sample_labels_file, sample_label_table):
+    """TotalSegmentator v1 and v2 split femur from hip bone differently (femur Dice 0.67 on the left): their label
+    spheres are 3.9 / 5.6 mm apart; the heads' CT edges against soft tissue agree within 2 mm."""
+    ct = load_ct(sample_ct_file)
+    folder = TOTALSEG_DIR
+    v2 = _hip_landmarks(ct, load_labelmap(sample_labels_file), sample_label_table)
+    v1 = _hip_landmarks(ct, load_labelmap(folder / "example_seg_v1_commit5de6e4d.nii.gz"),
+                        read_label_table(folder / "labels_totalsegmentator_v1_total.csv"))
+    for side in ("left", "right"):
+        heads = [landmarks.landmarks[f"femoral_head_center_{side}"] for landmarks in (v1, v2)]
+        assert all(head.method.startswith("CT: ") for head in heads)
+        label_gap = np.linalg.norm(heads[0].extras["label_sphere_center"] - heads[1].extras["label_sphere_center"])
+        assert label_gap > 3.0  # without the CT refinement
+        assert np.linalg.norm(heads[0].position_ras - heads[1].position_ras) < 2.0, side
+        assert 22.0 < heads[1].extras["radius_mm"] < 28.0
+
+
+def test_head_without_ct_edges_keeps_the_label_sphere_and_says_so(sample_ct_file, sample_labels_file, sample_label_table):
+    ct, labels = load_ct(sample_ct_file), load_labelmap(sample_labels_file)
+    flat = Volume(np.zeros_like(ct.array), ct.spacing, ct.origin, ct.direction, ct.frame)  # no edges anywhere
+    landmarks = _hip_landmarks(flat, labels, sample_label_table)
+    head = landmarks.landmarks["femoral_head_center_left"]
+    assert "CT refinement not used" in head.method and head.confidence < 0.75
+    assert "label_sphere_center" not in head.extras
+
+
+@pytest.mark.parametrize("dataset", ["TLEM2_MRI", "JIA_MRI"])
+def test_3mm_phantom_head_centre_on_ct_edges_meets_target(staple_root, dataset):
+    meshes = load_staple_dataset(dataset, staple_root)
+    phantom = build_phantom(PhantomSpec(dataset, spacing=3.0, region="hip", seed=100, frame="LPS", include_foot=False), meshes)
+    detected, truth = _hip_landmarks(phantom.ct, phantom.labels, phantom.names), true_landmarks(phantom)
+    for side in ("left", "right"):
+        name = f"femoral_head_center_{side}"
+        assert detected.landmarks[name].method.startswith("CT: ")
+        assert np.linalg.norm(detected.position(name) - truth.position(name)) < 1.0
