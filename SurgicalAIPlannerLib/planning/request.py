@@ -2,7 +2,10 @@
 
 The text is split into clauses (commas, semicolons, sentence ends). Each clause is matched against known
 phrases; whatever words of a clause no phrase explains are reported in ``not_understood``, so nothing is
-dropped silently. Contradictions (two sides, two ages, impossible values) raise ``RequestError``.
+dropped silently, and a negated phrase ("no dysplasia") is left there rather than read as its opposite.
+Phrases the plan cannot use (approach, bearing materials, stem kind) are understood and echoed with
+"informational" in their meaning. Contradictions (two sides, two cup sizes: both phrases are named),
+impossible values and procedures that are not a primary THA or TKA raise ``RequestError``.
 """
 
 from __future__ import annotations
@@ -116,7 +119,7 @@ LINER_MATERIALS = (r"(?:highly\s+)?cross[-\s]?linked\s+(?:polyethylene|poly|PE)|
 AGE_UNIT = r"(?:years?|yrs?\.?|y\.o\.?|y/o|yo|y)(?![a-z])"
 LIMIT = (r"(?:>=?|<=?|≥|≤|±|\+/-|over|above|below|under|exceeding|not\s+exceeding|(?:of\s+)?(?:more|less|greater)\s+than"
          r"|(?:no|not)\s+(?:more|greater)\s+than|(?:to\s+)?within|up\s+to|max(?:imum)?|at\s+most|tolerance|of|to)")
-LENGTH_LIMIT = rf"\s*(?:{LIMIT}\s*)?(?P<limit>{NUMBER})\s*(?P<unit>mm|cm)\b"
+LENGTH_LIMIT = rf"\s*[:=]?\s*(?:{LIMIT}\s*)?(?P<limit>{NUMBER})\s*(?P<unit>mm|cm|millimet(?:er|re)s?)\b"
 GOAL = (r"(?:keep|restore|equali[sz]e|maintain|correct|preserve|balance|match|reproduce|recreate|avoid|limit|minimi[sz]e"
         r"|reduce|no)")
 LEG_LENGTH = (r"(?:leg[-\s]+lengths?(?:\s+(?:discrepanc(?:y|ies)|differences?|inequalit(?:y|ies)))?|limb[-\s]+lengths?"
@@ -128,7 +131,8 @@ ANGLE_VALUE = (rf"(?:between\s+)?(?P<low>{NUMBER})(?:{DEGREES})?(?:\s*(?:-|–|t
 INFORMATIONAL = "informational, not used by the plan"
 FILLER = {"and", "with", "the", "a", "an", "of", "to", "for", "please", "patient", "pt", "on", "in", "at", "side", "hip",
           "is", "also", "type", "via", "using", "use", "by", "i", "we", "would", "like", "be", "this", "his", "her",
-          "he", "she", "who", "has", "as", "joint", "who's"}
+          "he", "she", "who", "has", "as", "joint",
+          "procedure", "diagnosis", "dx", "indication", "sex", "gender"}  # labels, as in "Diagnosis: OA"
 DIAGNOSES = (
     (r"\b(?:(mild|moderate|severe|advanced|end[-\s]stage)\s+)?(?:primary\s+)?(?:osteoarthritis|osteoarthrosis|coxarthrosis"
      r"|arthrosis|OA|degenerative\s+joint\s+disease|DJD)\b", "osteoarthritis"),
@@ -257,8 +261,9 @@ def _set_sex(letter_or_word: str, reading: _Reading, phrase: str) -> str:
     return f"sex: {sex}"
 
 
-@_rule(rf"\b(?P<age>\d{{1,3}})\s*-?\s*(?:{AGE_UNIT}(?:[-\s]*old)?\s*-?\s*)?(?P<sex>[MF])\b"
-       rf"|\b(?P<sex_first>male|female|man|woman|(?-i:[MF]))\s+(?P<age_after>\d{{1,3}})(?![\d.])(?!\s*(?:mm|cm|°|deg|%))")
+@_rule(rf"\b(?P<age>\d{{1,3}})\s*[-–]?\s*(?:{AGE_UNIT}(?:[-–\s]*old)?\s*[-–]?\s*)?(?P<sex>[MF])\b"
+       rf"|\b(?P<sex_first>male|female|man|woman|(?-i:[MF]))\s+(?P<age_after>\d{{1,3}})(?![\d.])(?!\s*(?:mm|cm|°|deg|%))"
+       rf"(?:\s*[-–]?\s*{AGE_UNIT}(?:[-–\s]*old)?)?")
 def _age_and_sex(match: re.Match, reading: _Reading) -> str:
     """'72M', '80yo F', '65-year-old M', 'male 71'."""
     phrase = match.group(0)
@@ -266,9 +271,9 @@ def _age_and_sex(match: re.Match, reading: _Reading) -> str:
     return _set_age(age, reading, phrase) + "; " + _set_sex(sex, reading, phrase)
 
 
-@_rule(rf"(?<!for )\b(?P<age>\d{{1,3}})\s*-?\s*{AGE_UNIT}(?:[-\s]*old)?(?:\s+of\s+age)?"
+@_rule(rf"(?<!for )\b(?P<age>\d{{1,3}})\s*[-–]?\s*{AGE_UNIT}(?:[-–\s]*old)?(?:\s+of\s+age)?"
        rf"|\b(?:aged?|age\s*[:=]|patient\s+(?:is\s+)?(?:aged?\s+)?|pt\s+(?:is\s+)?)\s*(?P<age_after>\d{{1,3}})(?![\d.])"
-       rf"(?!\s*(?:mm|cm|°|deg|%))(?:\s*{AGE_UNIT}(?:[-\s]*old)?)?")
+       rf"(?!\s*(?:mm|cm|°|deg|%))(?:\s*{AGE_UNIT}(?:[-–\s]*old)?)?")
 def _age(match: re.Match, reading: _Reading) -> str:
     return _set_age(match.group("age") or match.group("age_after"), reading, match.group(0))
 
@@ -338,7 +343,7 @@ def _set_target_angle(match: re.Match, reading: _Reading) -> str:
 
 
 # 'combined', femoral and stem anteversion are not the cup's: leave them unread rather than misread them.
-_rule(rf"(?<!combined )(?<!femoral )(?<!stem )\b(?:(?:target|desired|planned|goal)\s+)?(?:(?:acetabular\s+)?(?:cup|component)\s+)?"
+_rule(rf"(?<!combined )(?<!femoral )(?<!stem )\b(?:(?:target|desired|planned|goal)\s*:?\s+)?(?:(?:acetabular\s+)?(?:cup|component)\s+)?"
       rf"{ANGLE_NAME}(?:\s+angle)?\s*(?:of|at|=|:|to|target|about|around|approx(?:imately|\.)?|~)?\s*{ANGLE_VALUE}")(_set_target_angle)
 _rule(rf"(?:\b(?:cup|component)\s+(?:at\s+|in\s+|with\s+)?)?(?<![\d.]){ANGLE_VALUE}\s*(?:of\s+)?(?:cup\s+)?{ANGLE_NAME}\b")(_set_target_angle)
 

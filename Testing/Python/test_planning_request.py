@@ -132,6 +132,24 @@ TABLE = [
     ("left THA, female, 65", dict(side="left", sex="female"), ["65"]),
 ]
 
+# The phrasings this parser was first found to miss (read then as in the brackets of the comments).
+MISSED_BEFORE = [
+    ("Right THA for a 72 y/o woman with avascular necrosis; cementless cup, 36 mm head; target inclination 42°, "
+     "anteversion 20°",  # [for a 72 y/o], [cementless cup], [target]
+     dict(side="right", age_years=72, sex="female", diagnoses=["avascular necrosis of the femoral head"],
+          cup_fixation="press-fit", head_diameter_mm=36.0, inclination=42.0, anteversion=20.0)),
+    ("Primary total hip replacement on the left side, female 55 years, DDH Crowe III, keep leg length within 3mm, "
+     "lateralized stem",  # [Primary], [55 years], [keep leg length within 3mm], [lateralized stem]
+     dict(side="left", age_years=55, sex="female", diagnoses=["developmental dysplasia of the hip"],
+          classifications=["Crowe III"], max_leg_length_discrepancy_mm=3.0)),
+    ("left hip arthroplasty, 80yo M, femoral neck fracture, cemented stem size 12, cup 52mm",  # [hip arthroplasty] ...
+     dict(side="left", age_years=80, sex="male", diagnoses=["femoral neck fracture"], stem_fixation="cemented",
+          stem_size_mm=12.0, cup_diameter_mm=52.0)),
+    ("Plan a right total hip. Patient is 64, male, OA. Restore offset. Avoid LLD over 4 mm. "
+     "Cup anteversion 15-20 degrees.",  # [total hip], [Patient is 64], [Restore offset], 15-20 read as 15
+     dict(side="right", age_years=64, sex="male", diagnoses=["osteoarthritis"], max_leg_length_discrepancy_mm=4.0,
+          anteversion=17.5)),
+]
 ANGLE_KEYS = {"inclination": "inclination_deg", "anteversion": "anteversion_deg", "definition": "definition"}
 
 
@@ -142,7 +160,8 @@ def _fields(request: PlanningRequest) -> dict:
     return values
 
 
-@pytest.mark.parametrize("text, expected, unread", TABLE, ids=[row[0][:40] for row in TABLE])
+@pytest.mark.parametrize("text, expected, unread", TABLE + [(*row, []) for row in MISSED_BEFORE],
+                         ids=[row[0][:40] for row in TABLE + MISSED_BEFORE])
 def test_surgeons_phrasings_are_read_completely(text, expected, unread):
     parsed = parse(text)
     expected = {"procedure": "tha", **expected}
