@@ -103,10 +103,10 @@ class RequestParser(Protocol):
 NUMBER = r"\d+(?:\.\d+)?"
 MM = r"\s*(?:mm|millimet(?:er|re)s?)\b"
 DEGREES = r"\s*(?:°|º|˚|deg(?:ree)?s?\b\.?)"
-# A size, not an angle ("cup 40/15", "40°") and not the first digits of a longer number.
-SIZE = rf"{NUMBER}(?![\d.])(?!\s*(?:°|º|˚|deg|/))"
+# A size, not an angle ("cup 40/15", "40/15 cup", "40°") and not part of a longer number.
+SIZE = rf"(?<![\d./]){NUMBER}(?![\d.])(?!\s*(?:°|º|˚|deg|/))"
 SIZE_BEFORE = rf"(?:(?:size\s*|#\s*)?(?P<size_before>{SIZE})(?:{MM})?\s*)"
-SIZE_AFTER = rf"(?:\s*(?:[:=]\s*|of\s+|size[d]?\s*|#\s*)?(?P<size_after>{SIZE})(?:{MM})?)"
+SIZE_AFTER = rf"(?:\s*(?:[:=]\s*|of\s+|size[d]?\s*|#\s*|~\s*|(?:about|around|approx(?:imately|\.)?)\s+)?(?P<size_after>{SIZE})(?:{MM})?)"
 FIXATION_WORDS = (r"press[-\s]?fit|cementless|uncemented|non[-\s]?cemented|cemented"
                   r"|(?:no|not|without)\s+(?:bone\s+)?cement(?:ed|ing|ation)?")
 CUP_WORDS = r"(?:acetabular\s+)?(?:cup|shell)|acetabular\s+component"
@@ -133,7 +133,8 @@ FILLER = {"and", "with", "the", "a", "an", "of", "to", "for", "please", "patient
           "is", "also", "type", "via", "using", "use", "by", "i", "we", "would", "like", "be", "this", "his", "her",
           "he", "she", "who", "has", "as", "joint",
           "procedure", "diagnosis", "dx", "indication", "sex", "gender"}  # labels, as in "Diagnosis: OA"
-DIAGNOSES = (
+DIAGNOSES = (  # post-traumatic first: its "OA" is not primary osteoarthritis
+    (r"\bpost[-\s]?traumatic\s+(?:osteo)?(?:arthritis|arthrosis|OA)\b", "post-traumatic arthritis"),
     (r"\b(?:(mild|moderate|severe|advanced|end[-\s]stage)\s+)?(?:primary\s+)?(?:osteoarthritis|osteoarthrosis|coxarthrosis"
      r"|arthrosis|OA|degenerative\s+joint\s+disease|DJD)\b", "osteoarthritis"),
     (r"(?:\b(?:avascular|aseptic)\s+necrosis|\bosteonecrosis|\bAVN\b|\bONFH\b)(?:\s+of\s+(?:the\s+)?femoral\s+head)?",
@@ -142,7 +143,6 @@ DIAGNOSES = (
     (r"\b(?:(?:displaced|undisplaced|intracapsular|subcapital)\s+)*(?:femoral\s+neck\s+fracture|fracture\s+of\s+the\s+femoral"
      r"\s+neck|(?:fractured\s+)?neck\s+of\s+(?:the\s+)?femur(?:\s+fracture)?|FNF|NOF\s+fracture|(?:intracapsular|subcapital)"
      r"\s+(?:hip\s+)?fracture)\b|#\s*NOF\b", "femoral neck fracture"),
-    (r"\bpost[-\s]?traumatic\s+(?:osteo)?(?:arthritis|arthrosis|OA)\b", "post-traumatic arthritis"),
     (r"\b(?:developmental\s+)?dysplasia(?:\s+of\s+the\s+hip)?|\bdysplastic\s+hip|\bDDH\b|\bCDH\b",
      "developmental dysplasia of the hip"),
     (r"\b(?:Legg[-\s]Calv[ée][-\s])?Perthes(?:'?\s+disease)?", "Legg-Calvé-Perthes disease"),
@@ -312,6 +312,11 @@ for _pattern, _name in DIAGNOSES:
     _diagnosis_rule(_pattern, _name)
 
 
+@_rule(r"\b(?:secondary\s+to|due\s+to)\b")
+def _secondary_to(match: re.Match, reading: _Reading) -> str:
+    return "links two diagnoses (both are listed)"
+
+
 @_rule(r"\bprimary\b")
 def _primary(match: re.Match, reading: _Reading) -> str:
     return "primary arthroplasty (the only kind planned)"
@@ -320,10 +325,13 @@ def _primary(match: re.Match, reading: _Reading) -> str:
 CUP_ANGLE_NAMES = r"(?:orientation|angles?|position|(?:inclination|abduction)\s*/\s*anteversion)"
 
 
-@_rule(rf"\b(?:(?:target\s+)?(?:cup|component)\s+(?:{CUP_ANGLE_NAMES}\s*)?|{CUP_ANGLE_NAMES}\s*)"
-       rf"(?:of|at|=|:|to)?\s*(?P<inclination>{NUMBER})(?:{DEGREES})?\s*/\s*(?P<anteversion>{NUMBER})(?:{DEGREES})?")
-def _angle_pair(match: re.Match, reading: _Reading) -> str:
-    """'cup at 40/15', 'inclination/anteversion 42°/20°'."""
+@_rule(rf"(?P<named_before>\b(?:(?:target\s+)?(?:cup|component)\s+(?:{CUP_ANGLE_NAMES}\s*)?|{CUP_ANGLE_NAMES}\s*)"
+       rf"(?:of|at|=|:|to)?\s*)?(?<![\d.])(?P<inclination>{NUMBER})(?:{DEGREES})?\s*/\s*(?P<anteversion>{NUMBER})(?:{DEGREES})?"
+       rf"(?P<named_after>\s+cup(?:\s+{CUP_ANGLE_NAMES})?\b)?")
+def _angle_pair(match: re.Match, reading: _Reading) -> str | None:
+    """'cup at 40/15', 'inclination/anteversion 42°/20°', '40/15 cup'; a bare '40/15' is left unread."""
+    if not match.group("named_before") and not match.group("named_after"):
+        return None
     inclination, anteversion = float(match.group("inclination")), float(match.group("anteversion"))
     reading.set("inclination_deg", inclination, match.group(0))
     reading.set("anteversion_deg", anteversion, match.group(0))
@@ -344,7 +352,7 @@ def _set_target_angle(match: re.Match, reading: _Reading) -> str:
 
 # 'combined', femoral and stem anteversion are not the cup's: leave them unread rather than misread them.
 _rule(rf"(?<!combined )(?<!femoral )(?<!stem )\b(?:(?:target|desired|planned|goal)\s*:?\s+)?(?:(?:acetabular\s+)?(?:cup|component)\s+)?"
-      rf"{ANGLE_NAME}(?:\s+angle)?\s*(?:of|at|=|:|to|target|about|around|approx(?:imately|\.)?|~)?\s*{ANGLE_VALUE}")(_set_target_angle)
+      rf"{ANGLE_NAME}(?:\s+angle)?\s*(?:(?:of|at|=|:|to|target|about|around|approx(?:imately|\.)?|~)\s*){{0,2}}{ANGLE_VALUE}")(_set_target_angle)
 _rule(rf"(?:\b(?:cup|component)\s+(?:at\s+|in\s+|with\s+)?)?(?<![\d.]){ANGLE_VALUE}\s*(?:of\s+)?(?:cup\s+)?{ANGLE_NAME}\b")(_set_target_angle)
 
 
@@ -446,7 +454,7 @@ LEG_LENGTH_GOAL = ("equal leg lengths, which the planner aims at anyway (stem de
 OFFSET_GOAL = "native offset, which the planner aims at anyway (closest global offset to native); tolerance unchanged"
 
 
-@_rule(rf"\b{GOAL}\s+(?:the\s+)?(?:{OFFSET}\s+and\s+{LEG_LENGTH}|{LEG_LENGTH}\s+and\s+{OFFSET})\b")
+@_rule(rf"\b{GOAL}\s+(?:the\s+)?(?:{OFFSET}(?:\s+and\s+|\s*[/&]\s*){LEG_LENGTH}|{LEG_LENGTH}(?:\s+and\s+|\s*[/&]\s*){OFFSET})\b")
 def _offset_and_leg_length(match: re.Match, reading: _Reading) -> str:
     return f"goal: {LEG_LENGTH_GOAL}; {OFFSET_GOAL}"
 

@@ -123,7 +123,22 @@ TABLE = [
      dict(side="left", age_years=58, sex="female", diagnoses=["osteoarthritis"],
           classifications=["Kellgren-Lawrence 4"], cup_fixation="press-fit", cup_diameter_mm=50.0, inclination=40.0,
           anteversion=20.0), []),
+    ("Pt: 71 yo F. Dx: R hip OA (KL 4). Plan: cementless R THA, 36mm head, cup ~52, LLD <5mm.",
+     dict(side="right", age_years=71, sex="female", diagnoses=["osteoarthritis"],
+          classifications=["Kellgren-Lawrence 4"], cup_fixation="press-fit", stem_fixation="press-fit",
+          head_diameter_mm=36.0, cup_diameter_mm=52.0, max_leg_length_discrepancy_mm=5.0), []),
+    ("please propose a right THA, 58-yo female, severe coxarthrosis secondary to dysplasia, 40/15 cup, 36 head, "
+     "equalize LLD, restore offset/leg length",
+     dict(side="right", age_years=58, sex="female",
+          diagnoses=["severe osteoarthritis", "developmental dysplasia of the hip"], inclination=40.0,
+          anteversion=15.0, head_diameter_mm=36.0), []),
+    ("Right THA: 62 years old man, hip dysplasia Crowe type 2, cup anteversion of about 20°, 1.5 cm LLD max",
+     dict(side="right", age_years=62, sex="male", diagnoses=["developmental dysplasia of the hip"],
+          classifications=["Crowe II"], anteversion=20.0), ["1.5 cm LLD max"]),  # the limit must follow LLD
     # Truly unknown words stay listed, in the order written.
+    ("THA R, 45 yrs F, post-traumatic OA after acetabular fracture, Exeter-type stem",
+     dict(side="right", age_years=45, sex="female", diagnoses=["post-traumatic arthritis"]),
+     ["after acetabular fracture", "Exeter-type stem"]),
     ("Left THA, 66F, OA, increase offset by 4 mm, dual mobility cup",
      dict(side="left", age_years=66, sex="female", diagnoses=["osteoarthritis"]),
      ["increase offset by 4 mm", "dual mobility cup"]),
@@ -220,6 +235,7 @@ def test_meanings_say_what_the_plan_does_not_use():
     ("THA left, pain for 15 years", ["pain for 15 years"]),  # a duration, not an age
     ("THA left, leg lengthening of 5 mm", ["leg lengthening of 5 mm"]),
     ("THA left, ceramic", ["ceramic"]),  # material of what? left for the surgeon to say
+    ("THA left, 40/15", ["40/15"]),  # angles, probably, but of nothing named
 ])
 def test_look_alike_phrases_are_not_misread(text, unread):
     parsed = parse(text)
