@@ -196,7 +196,7 @@ class _Reading:
     def set(self, name: str, value, phrase: str) -> None:
         owner = self.request.target_angles if name in TargetAngles.__dataclass_fields__ else self.request
         current = getattr(owner, name)
-        if current is not None and current != value:
+        if name in self.phrases and current != value:  # only what the text itself said can be contradicted
             label, unit = _label_and_unit(name)
             shown = [f"{v:g}{unit}" if unit else repr(v) for v in (current, value)]
             raise RequestError(f"the request contradicts itself: {label} is both {shown[0]} (from {self.phrases[name]!r}) "
@@ -490,7 +490,7 @@ def _centre_of_rotation(match: re.Match, reading: _Reading) -> str:
 @_rule(r"\b(radiographic|operative|anatomic(?:al)?)\b(?:\s+(?:definition|angles?))?")
 def _definition(match: re.Match, reading: _Reading) -> str:
     definition = match.group(1).lower().replace("anatomical", "anatomic")
-    reading.request.target_angles.definition = definition
+    reading.set("definition", definition, match.group(0))
     return f"cup angles in Murray's {definition} definition"
 
 

@@ -284,6 +284,7 @@ def test_every_unread_part_is_listed():
     ("THA left, hybrid, cementless stem", "stem fixation is both 'cemented' (from 'hybrid') and 'press-fit' (from 'cementless stem')"),
     ("THA left, inclination 40°, cup at 45/20", "inclination is both 40° (from 'inclination 40°') and 45° (from 'cup at 45/20')"),
     ("THA left, 36 mm head, head 32", "head diameter is both 36 mm (from '36 mm head') and 32 mm (from 'head 32')"),
+    ("THA left, inclination 40° operative, anteversion 15° (radiographic)", "definition is both 'operative'"),
     ("Left THA then TKA", "procedure is both 'tha' (from 'THA') and 'tka' (from 'TKA')"),
     ("THA left, LLD < 5 mm, keep leg length within 3 mm", "leg length discrepancy is both 5 mm"),
     ("Revision THA left, loose cup", "'Revision': only primary total hip arthroplasty is planned"),
