@@ -388,7 +388,7 @@ def _component_rule(component: str, words: str, describe_size: str) -> None:
         if size:
             reading.set(f"{component}_{describe_size}", float(size), match.group(0))
             parts.append(f"{float(size):g} mm" + (" outer diameter" if component == "cup" else ""))
-        for words_read in {match.group(g) for g in ("fix_before", "fix_middle", "fix_after")} - {None}:
+        for words_read in dict.fromkeys(filter(None, match.group("fix_before", "fix_middle", "fix_after"))):
             reading.set(f"{component}_fixation", _fixation(words_read), match.group(0))
             parts.append(_fixation(words_read))
         stem_kind = match.group("kind_before") or match.group("kind_middle") or match.group("kind_after")
