@@ -101,7 +101,8 @@ def _choose_cup(anatomy: HipAnatomy, catalog: ImplantCatalog, request: PlanningR
         decisions.append(Decision("cup", matching[0].id, f"requested {request.cup_diameter_mm:g} mm cup "
                                   f"(native acetabulum {native:.1f} mm)"))
         return matching[0]
-    needed = native + REAMING_ALLOWANCE_MM
+    # To the 0.1 mm the reason states: a 54.04 mm need read as "54.0 mm" must not pick the 56 mm cup.
+    needed = round(native + REAMING_ALLOWANCE_MM, 1)
     fitting = [c for c in cups if c.outer_diameter_mm >= needed]
     if not fitting:
         raise PlanningError(f"the native acetabulum ({native:.1f} mm) needs a cup of at least {needed:.1f} mm; "
