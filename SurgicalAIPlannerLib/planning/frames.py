@@ -55,6 +55,17 @@ class PelvicFrame:
         return cls(rotation=np.column_stack([x_axis, y_axis, z_axis]), origin=asis_mid)
 
     @classmethod
+    def from_asis_and_scanner(cls, asis_left: np.ndarray, asis_right: np.ndarray) -> "PelvicFrame":
+        """Stand-in for the APP when the pubic tubercles are not in view: the ASIS line, with the pelvis taken as
+        lying level on the CT table (APP parallel to the scanner's coronal plane: pelvic tilt 0°)."""
+        asis_left, asis_right = np.asarray(asis_left, float), np.asarray(asis_right, float)
+        x_axis = unit(asis_right - asis_left)
+        scanner_superior = np.array([0.0, 0.0, 1.0])  # RAS +z
+        z_axis = unit(scanner_superior - np.dot(scanner_superior, x_axis) * x_axis)
+        y_axis = np.cross(z_axis, x_axis)
+        return cls(rotation=np.column_stack([x_axis, y_axis, z_axis]), origin=(asis_left + asis_right) / 2.0)
+
+    @classmethod
     def identity(cls) -> "PelvicFrame":
         return cls(rotation=np.eye(3), origin=np.zeros(3))
 

@@ -1,7 +1,8 @@
 """What THA planning needs from the landmarks, for one operated side, with every substitution stated.
 
 Landmarks read (RAS mm; see docs/tha-planning.md):
-  ASIS_left/right, pubic_tubercle_left/right                      -> pelvic (APP) frame, required
+  ASIS_left/right, pubic_tubercle_left/right                      -> pelvic (APP) frame; ASIS required, without the
+                                                                     tubercles the ASIS line + CT coronal plane stands in
   femoral_head_center_<side>   extras radius_mm | head_radius_mm, neck_axis (unit vector, towards the head)
   acetabulum_center_<side>     extras radius_mm (native CoR; the head centre stands in when it is missing)
   femoral_neck_axis_<side>     a point on the neck axis; extras direction (used when the head has no neck_axis)
@@ -19,6 +20,9 @@ from ..landmarks.model import LandmarkSet
 from .frames import FemoralFrame, PelvicFrame, Side, other_side, unit
 
 JOINT_SPACE_MM = 1.0  # acetabular radius = head radius + this, when the acetabulum gives no radius
+APP_SOURCE = "anterior pelvic plane (ASIS + pubic tubercles)"
+TABLE_SOURCE = "ASIS line + the CT's coronal plane (pelvic tilt taken as 0°)"
+PUBIC_TUBERCLES = ("pubic_tubercle_left", "pubic_tubercle_right")
 
 
 class AnatomyError(ValueError):
@@ -37,6 +41,8 @@ class HipAnatomy:
     leg_reference_name: str
     notes: tuple[str, ...]
     cor_source: str = "acetabulum sphere fit"
+    pelvic_frame_source: str = APP_SOURCE
+    cautions: tuple[str, ...] = ()  # substitutions that change what the angles mean: shown with every metrics update
 
     def leg_length_index(self, side: Side) -> float:
         """How far (mm) the femoral reference lies below the ASIS line, along the pelvic superior axis."""
@@ -71,8 +77,8 @@ def _required(landmarks: LandmarkSet, name: str) -> np.ndarray:
 
 def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy:
     notes: list[str] = []
-    pelvis = PelvicFrame.from_app(_required(landmarks, "ASIS_left"), _required(landmarks, "ASIS_right"),
-                                  _required(landmarks, "pubic_tubercle_left"), _required(landmarks, "pubic_tubercle_right"))
+    pelvis, frame_source, cautions = _pelvic_frame(landmarks)
+    notes.extend(cautions)
     femur = _femoral_frame(landmarks, side, pelvis, notes)
     cor_name = f"acetabulum_center_{side}"
     cor_source = "acetabulum sphere fit"
@@ -87,7 +93,26 @@ def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy
         notes.append(f"acetabular radius not measured: head radius + {JOINT_SPACE_MM:g} mm joint space = {radius:.1f} mm")
     reference_name, references = _leg_references(landmarks, notes)
     lesser = landmarks.position(f"lesser_trochanter_{side}") if f"lesser_trochanter_{side}" in landmarks else None
-    return HipAnatomy(side, pelvis, femur, native_cor, radius, lesser, references, reference_name, tuple(notes), cor_source)
+    return HipAnatomy(side, pelvis, femur, native_cor, radius, lesser, references, reference_name, tuple(notes), cor_source,
+                      frame_source, cautions)
+
+
+def _pelvic_frame(landmarks: LandmarkSet) -> tuple[PelvicFrame, str, tuple[str, ...]]:
+    """The APP frame; when a pubic tubercle is missing (often cut off by the field of view), the ASIS line with the
+    pelvis level on the table stands in, and the caution says what that does to the angles."""
+    asis_left, asis_right = _required(landmarks, "ASIS_left"), _required(landmarks, "ASIS_right")
+    missing = [name for name in PUBIC_TUBERCLES if name not in landmarks]
+    if not missing:
+        return PelvicFrame.from_app(asis_left, asis_right, *(landmarks.position(n) for n in PUBIC_TUBERCLES)), APP_SOURCE, ()
+    reasons = "; ".join(f"{name}: {_missing_reason(landmarks, name)}" for name in missing)
+    caution = (f"pelvic frame without the anterior pelvic plane ({reasons}): {TABLE_SOURCE}; cup angles are relative "
+               f"to the CT table, not to the APP: check the patient's pelvic tilt")
+    return PelvicFrame.from_asis_and_scanner(asis_left, asis_right), TABLE_SOURCE, (caution,)
+
+
+def _missing_reason(landmarks: LandmarkSet, name: str) -> str:
+    landmark = landmarks.landmarks.get(name)
+    return landmark.missing_reason if landmark is not None and landmark.missing_reason else "not detected"
 
 
 def _femoral_frame(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, notes: list[str]) -> FemoralFrame:

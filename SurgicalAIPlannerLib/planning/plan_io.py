@@ -98,7 +98,8 @@ def plan_document(session: ThaPlanSession, created: str | None = None, inputs: d
         "landmarks": [landmark_to_dict(lm) for lm in session.landmarks],
         "anatomy": {"pelvic_frame_rotation": anatomy.pelvis.rotation, "pelvic_frame_origin": anatomy.pelvis.origin,
                     "native_cor": anatomy.native_cor, "shaft_axis_source": anatomy.femur.shaft_source,
-                    "leg_reference": anatomy.leg_reference_name, "notes": list(anatomy.notes)},
+                    "pelvic_frame_source": anatomy.pelvic_frame_source, "leg_reference": anatomy.leg_reference_name,
+                    "notes": list(anatomy.notes)},
         "canal_profile": session.canal.to_dict() if session.canal else None,
         "catalog_files": session.catalog.sources,
         "implants": {

@@ -189,7 +189,7 @@ class ThaPlanSession:
 
     def update_metrics(self) -> list[Measurement]:
         self.metrics = compute_metrics(self.anatomy, self.geometry(), self.implants, self.tolerances, self.bone, self.canal)
-        self.warnings = warnings_of(self.metrics, self.implants)
+        self.warnings = [*self.anatomy.cautions, *warnings_of(self.metrics, self.implants)]
         for listener in self._listeners:
             listener(self)
         return self.metrics

@@ -81,3 +81,17 @@ def test_retroverted_cup_has_negative_anteversion():
     frame = tilted_app_frame()
     axis = murray_radiographic_axis(40.0, -8.0, "right")
     assert cup_orientation(axis, frame, "right").anteversion == pytest.approx(-8.0, abs=0.01)
+
+
+def test_table_frame_keeps_the_asis_line_and_takes_the_scanner_vertical():
+    """Without pubic tubercles: x along the ASIS line (patient's right), z the scanner's superior made
+    perpendicular to it, y anterior; for a pelvis tilted 10° forward the APP and this frame differ by that tilt."""
+    tilt = Rotation.from_euler("x", 10.0, degrees=True).as_matrix()  # anterior pelvic tilt about the left-right axis
+    asis_left, asis_right = tilt @ np.array([-115.0, 0.0, 0.0]), tilt @ np.array([115.0, 0.0, 0.0])
+    pubic_left, pubic_right = tilt @ np.array([-20.0, 0.0, -85.0]), tilt @ np.array([20.0, 0.0, -85.0])
+    table = PelvicFrame.from_asis_and_scanner(asis_left, asis_right)
+    np.testing.assert_allclose(table.rotation, np.eye(3), atol=1e-12)
+    app = PelvicFrame.from_app(asis_left, asis_right, pubic_left, pubic_right)
+    angle = np.degrees(np.arccos(np.clip(app.superior @ table.superior, -1.0, 1.0)))
+    assert angle == pytest.approx(10.0, abs=1e-9)
+    assert table.lateral("left")[0] < 0 < table.lateral("right")[0]  # the patient's left is RAS -x

@@ -9,6 +9,7 @@ import pytest
 import vtk
 
 from SurgicalAIPlannerLib.implants import load_catalog
+from SurgicalAIPlannerLib.landmarks.model import Landmark
 from SurgicalAIPlannerLib.planning.cup_angles import CupOrientation
 from SurgicalAIPlannerLib.planning.hip_anatomy import AnatomyError, hip_anatomy_from_landmarks
 from SurgicalAIPlannerLib.planning.plan_io import (PLAN_SCHEMA, PlanFileError, load_plan_json, load_plan_scene,
@@ -139,6 +140,19 @@ def test_missing_landmarks_are_named(analytic_hip_landmarks):
     assert femur.shaft_point[0] == pytest.approx(-156.0, abs=1e-9)
     assert np.cross(femur.shaft_point - femur.head_center, femur.neck_direction) == pytest.approx(np.zeros(3), abs=1e-9)
     assert hip_anatomy_from_landmarks(analytic_hip_landmarks(shaft_in_view=True), "left").femur.shaft_source == "shaft axis landmark"
+
+
+def test_without_pubic_tubercles_the_table_frame_stands_in_and_says_so(analytic_hip_landmarks, catalog):
+    landmarks = analytic_hip_landmarks()
+    landmarks.landmarks["pubic_tubercle_right"] = Landmark("pubic_tubercle_right", None,
+                                                           missing_reason="the bone continues beyond the field of view")
+    anatomy = hip_anatomy_from_landmarks(landmarks, "left")
+    assert anatomy.pelvic_frame_source.startswith("ASIS line")
+    (caution,) = anatomy.cautions
+    assert "pubic_tubercle_right: the bone continues beyond the field of view" in caution and "pelvic tilt" in caution
+    session = planned(landmarks, catalog)
+    assert session.warnings[0] == caution  # shown with every metrics update, not only once
+    assert session.metric("cup_inclination").value == pytest.approx(40.0, abs=0.01)  # the analytic pelvis is level
 
 
 def edited_plan(analytic_hip_landmarks, catalog) -> ThaPlanSession:
