@@ -9,14 +9,19 @@ landmarks on a stronger model's segmentation, (2) how much the landmarks move wh
 Lumbar: VerSe single-vertebra masks (1 mm, expert-corrected annotation) against the same masks resampled to
 3 mm: how far the lumbar landmarks move with resolution (robustness, not accuracy).
 Prints a table per spacing and ends with one line of JSON.
+
+``--poses N`` runs the wider phantom check instead: N random poses (seeds 100 .. 100+N-1) per dataset and region
+(default hip and knee; ``--regions``, ``--spacings``), and prints the worst pose of each landmark; no real CT.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,35 +46,64 @@ REGIONS = ("hip", "knee", "ankle")
 SPACINGS = (1.0, 3.0)
 
 
+WIDE_REGIONS = ("hip", "knee")
+FIRST_SEED = 100
+
+
 def kind(name: str) -> str:
     return name.rsplit("_", 1)[0]
 
 
-def phantom_errors(spacing: float) -> tuple[dict[str, list[float]], dict[str, int]]:
-    errors: dict[str, list[float]] = defaultdict(list)
-    counts: dict[str, int] = defaultdict(int)
+@dataclass
+class PhantomRun:
+    """Errors (mm, or degrees for "... (angle deg)") per landmark kind, status counts, and each kind's worst pose."""
+
+    errors: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    worst: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    def add(self, key: str, value: float, where: str) -> None:
+        self.errors[key].append(value)
+        if value > self.worst.get(key, (-1.0, ""))[0]:
+            self.worst[key] = (value, where)
+
+
+def standard_seeds(region_index: int) -> list[int]:
+    """The benchmark's one pose per region (seed 100 for the hip, 101 the knee, 102 the ankle)."""
+    return [FIRST_SEED + region_index]
+
+
+def phantom_errors(spacing: float, regions: tuple[str, ...] = REGIONS, poses: int | None = None) -> PhantomRun:
+    """Detection vs mesh truth on phantoms of every dataset and region; ``poses`` = N: seeds 100 .. 100+N-1 for
+    every region, else the standard one pose per region."""
+    run = PhantomRun()
     for dataset in available_datasets():
         meshes = load_staple_dataset(dataset, include_foot=True)
-        for index, region in enumerate(REGIONS):
-            started = time.time()
-            spec = PhantomSpec(dataset, spacing=spacing, region=region, seed=100 + index, frame="LPS")
-            try:
-                phantom = build_phantom(spec, meshes, progress=lambda message: None)
-            except ValueError as error:
-                print(f"  {dataset} {region}: skipped ({error})", flush=True)
-                continue
-            detected = detect_landmarks(phantom.ct, phantom.labels, phantom.names, progress=lambda message: None)
-            rows = compare(detected, true_landmarks(phantom))
-            for row in rows:
-                if row.status == "both":
-                    errors[kind(row.name)].append(row.error_mm)
-                    if row.angle_deg is not None:
-                        errors[kind(row.name) + " (angle deg)"].append(row.angle_deg)
-                counts[row.status] += 1
-            found = sum(row.status == "both" for row in rows)
-            print(f"  {dataset} {region} {spacing:g} mm: {phantom.ct.shape_ijk} voxels, {found} landmarks compared, "
-                  f"{time.time() - started:.0f} s", flush=True)
-    return errors, counts
+        for region in regions:
+            for seed in standard_seeds(REGIONS.index(region)) if poses is None else range(FIRST_SEED, FIRST_SEED + poses):
+                _one_phantom(PhantomSpec(dataset, spacing=spacing, region=region, seed=seed, frame="LPS"), meshes, run)
+    return run
+
+
+def _one_phantom(spec: PhantomSpec, meshes: dict, run: PhantomRun) -> None:
+    started = time.time()
+    pose = f"{spec.dataset} {spec.region} seed {spec.seed}"
+    try:
+        phantom = build_phantom(spec, meshes, progress=lambda message: None)
+    except ValueError as error:
+        print(f"  {pose}: skipped ({error})", flush=True)
+        return
+    detected = detect_landmarks(phantom.ct, phantom.labels, phantom.names, progress=lambda message: None)
+    rows = compare(detected, true_landmarks(phantom))
+    for row in rows:
+        if row.status == "both":
+            run.add(kind(row.name), row.error_mm, f"{pose} {row.name}")
+            if row.angle_deg is not None:
+                run.add(kind(row.name) + " (angle deg)", row.angle_deg, f"{pose} {row.name}")
+        run.counts[row.status] += 1
+    found = sum(row.status == "both" for row in rows)
+    print(f"  {pose} {spec.spacing:g} mm: {phantom.ct.shape_ijk} voxels, {found} landmarks compared, "
+          f"{time.time() - started:.0f} s", flush=True)
 
 
 def real_ct_errors() -> dict[str, dict[str, object]]:
@@ -109,18 +143,38 @@ def summarise(errors: dict[str, list[float]]) -> dict[str, dict[str, float]]:
                    "max": round(float(np.max(values)), 2)} for name, values in sorted(errors.items())}
 
 
-def main() -> int:
+def phantom_figures(spacings: tuple[float, ...], regions: tuple[str, ...], poses: int | None,
+                    show_worst: bool) -> dict[str, object]:
+    """Prints a table per spacing (and each landmark's worst pose when ``show_worst``); returns the JSON figures."""
     figures: dict[str, object] = {}
-    for spacing in SPACINGS:
-        print(f"Phantoms at {spacing:g} mm (all STAPLE datasets; regions {', '.join(REGIONS)})", flush=True)
-        errors, counts = phantom_errors(spacing)
-        table = summarise(errors)
-        print(f"{'landmark':32s} {'n':>3s} {'mean':>6s} {'median':>6s} {'max':>6s}  (mm; angles in degrees)")
+    for spacing in spacings:
+        print(f"Phantoms at {spacing:g} mm (all STAPLE datasets; regions {', '.join(regions)}; "
+              f"{'one pose per region' if poses is None else f'{poses} poses each'})", flush=True)
+        run = phantom_errors(spacing, regions, poses)
+        table = summarise(run.errors)
+        print(f"{'landmark':32s} {'n':>3s} {'mean':>6s} {'median':>6s} {'max':>6s}  (mm; angles in degrees)"
+              + ("  worst pose" if show_worst else ""))
         for name, row in table.items():
-            print(f"{name:32s} {row['n']:3d} {row['mean']:6.2f} {row['median']:6.2f} {row['max']:6.2f}")
-        print(f"status counts: {dict(counts)}")
+            worst = f"  {run.worst[name][1]}" if show_worst else ""
+            print(f"{name:32s} {row['n']:3d} {row['mean']:6.2f} {row['median']:6.2f} {row['max']:6.2f}{worst}")
+        print(f"status counts: {dict(run.counts)}")
         figures[f"phantom_{spacing:g}mm"] = table
-        figures[f"phantom_{spacing:g}mm_status"] = dict(counts)
+        figures[f"phantom_{spacing:g}mm_status"] = dict(run.counts)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--poses", type=int, help="wider phantom check: this many poses per dataset and region, no real CT")
+    parser.add_argument("--regions", nargs="+", choices=REGIONS, help="phantom regions (wider check default: hip knee)")
+    parser.add_argument("--spacings", nargs="+", type=float, help="voxel sizes, mm (default 1 3)")
+    args = parser.parse_args()
+    spacings = tuple(args.spacings or SPACINGS)
+    if args.poses is not None:
+        figures = phantom_figures(spacings, tuple(args.regions or WIDE_REGIONS), args.poses, show_worst=True)
+        print(json.dumps({"bench": "landmarks_wide", "poses": args.poses, **figures}, separators=(",", ":")))
+        return 0
+    figures = phantom_figures(spacings, tuple(args.regions or REGIONS), None, show_worst=False)
     print("Real CT: landmarks from the classical segmentation and from TotalSegmentator v1 labels vs those from the "
           "v2 reference labels (a model's output, not manual truth)")
     real = real_ct_errors()
