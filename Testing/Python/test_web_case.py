@@ -5,6 +5,8 @@ Real server (``surgical-planner serve``), Debian chromium through Playwright.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
@@ -62,10 +64,19 @@ def test_landmarks_table_and_jump_to_point(sample_page):
     expect(table.locator("tr[data-name='femur_knee_center_left']").get_by_test_id("landmark-confidence")).to_have_text("missing")
 
     axial = page.locator("img.image-display-area").nth(1)
-    table.locator("tr[data-name='L1_body_center']").click()
-    page.wait_for_timeout(1500)
-    at_l1 = view_pixels(axial)
+    shown = view_pixels(axial)
+    table.locator("tr[data-name='ASIS_left']").click()
+    at_asis = wait_until_changed(axial, shown)
     head.click()
-    page.wait_for_timeout(1500)
-    at_head = view_pixels(axial)
-    assert np.abs(at_l1.astype(int) - at_head.astype(int)).mean() > 5, "the slice views did not move to the landmark"
+    wait_until_changed(axial, at_asis)  # 77 mm lower: another axial slice
+
+
+def wait_until_changed(view, before: np.ndarray, timeout_s: float = 30.0) -> np.ndarray:
+    """The view's pixels once they differ clearly from ``before`` (the server re-renders and streams it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pixels = view_pixels(view)
+        if pixels.shape == before.shape and np.abs(pixels.astype(int) - before.astype(int)).mean() > 5:
+            return pixels
+        assert time.monotonic() < deadline, "the slice views did not move to the landmark"
+        time.sleep(0.25)
