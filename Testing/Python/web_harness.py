@@ -31,6 +31,7 @@ VIEWPORT = {"width": 1400, "height": 850}
 THREED_VIEW_IMAGE = "div:has(> [data-testid='view-3d']) img.image-display-area"
 SERVER_START_TIMEOUT_S = 60.0
 SESSION_LOAD_TIMEOUT_MS = 120_000
+ARROW_REACH_PX = 15  # an arrow's direction is read from its pixels this close to the grip
 
 
 @dataclass
@@ -167,15 +168,28 @@ def handle_patches(rgb: np.ndarray, colour: str, min_pixels: int = 20) -> list[n
 
 
 def arrow_grip(rgb: np.ndarray, colour: str) -> tuple[np.ndarray, np.ndarray]:
-    """A translation arrow (the thickest patch of its colour; rotation rings are thin): a point on it (x, y
-    pixels) and its direction, pointing away from the implants' centre."""
+    """A translation arrow (the thickest patch of its colour; rotation rings are thin lines): the point deepest
+    inside it (on the arrow's head or shaft, even where a ring line touches the patch) in (x, y) pixels, and the
+    arrow's direction there, pointing away from the implants' centre."""
     points = max(handle_patches(rgb, colour), key=lambda patch: len(patch) / (_length(patch) + 1.0))
-    centre, direction = points.mean(axis=0), _long_axis(points)
+    grip = _deepest(points)
+    near = points[np.linalg.norm(points - grip, axis=1) < ARROW_REACH_PX]
+    direction = _long_axis(near)
     red, blue = rgb[..., 0].astype(int), rgb[..., 2].astype(int)
     implant_ys, implant_xs = np.nonzero((blue - red > 80) & (blue > 120))
-    if np.dot(centre - [implant_xs.mean(), implant_ys.mean()], direction) < 0:
+    if np.dot(grip - [implant_xs.mean(), implant_ys.mean()], direction) < 0:
         direction = -direction
-    return points[np.argmin(np.linalg.norm(points - centre, axis=1))], direction
+    return grip, direction
+
+
+def _deepest(points: np.ndarray) -> np.ndarray:
+    """The pixel of a patch farthest from its outline."""
+    corner = points.min(axis=0).astype(int) - 1
+    mask = np.zeros(tuple((points.max(axis=0).astype(int) - corner + 2)[::-1]), bool)
+    mask[points[:, 1].astype(int) - corner[1], points[:, 0].astype(int) - corner[0]] = True
+    depth = ndimage.distance_transform_edt(mask)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return np.array([x + corner[0], y + corner[1]], float)
 
 
 def _patch_points(patches: np.ndarray, index: int) -> np.ndarray:
