@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 from vtkmodules.util import numpy_support
 from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D
@@ -77,6 +78,16 @@ def _iso_surface(field: np.ndarray, level: float) -> np.ndarray:
     if points is None:
         return np.zeros((0, 3))
     return numpy_support.vtk_to_numpy(points.GetData()).astype(float)[:, ::-1]
+
+
+def area_weights(at: np.ndarray, cloud: np.ndarray, scale_mm: float) -> np.ndarray:
+    """Weight of each point of ``at`` in proportion to the surface area it stands for: 1 / the Gaussian-kernel
+    count (scale ``scale_mm``) of the points of ``cloud`` around it (``cloud`` must hold ``at`` and every point
+    within 3 ``scale_mm`` of it). Mesh vertices bunch where the mesher refined, iso-surface points are even: an
+    average over raw points is pulled towards the denser part, an area-weighted one is not."""
+    pairs = cKDTree(at).sparse_distance_matrix(cKDTree(cloud), 3.0 * scale_mm, output_type="ndarray")
+    density = np.bincount(pairs["i"], weights=np.exp(-0.5 * (pairs["v"] / scale_mm) ** 2), minlength=len(at))
+    return 1.0 / np.maximum(density, 1.0)
 
 
 def fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float, float]:
