@@ -83,7 +83,7 @@ def _iso_surface(field: np.ndarray, level: float) -> np.ndarray:
 def area_weights(at: np.ndarray, cloud: np.ndarray, scale_mm: float) -> np.ndarray:
     """Weight of each point of ``at`` in proportion to the surface area it stands for: 1 / the Gaussian-kernel
     count (scale ``scale_mm``) of the points of ``cloud`` around it (``cloud`` must hold ``at`` and every point
-    within 3 ``scale_mm`` of it). Mesh vertices bunch where the mesher refined, iso-surface points are even: an
+    within 3 ``scale_mm`` of it). Mesh vertices bunch where the mesher refined, iso-surface points far less: an
     average over raw points is pulled towards the denser part, an area-weighted one is not."""
     pairs = cKDTree(at).sparse_distance_matrix(cKDTree(cloud), 3.0 * scale_mm, output_type="ndarray")
     density = np.bincount(pairs["i"], weights=np.exp(-0.5 * (pairs["v"] / scale_mm) ** 2), minlength=len(at))
