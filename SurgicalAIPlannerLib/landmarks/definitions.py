@@ -336,7 +336,8 @@ SOCKET_SEED_REACH_MM = 20.0
 SOCKET_RADIUS_TOLERANCE_MM = 8.0
 
 
-def _mirrored_socket(hips: Mapping[str, Surface], side: str, other_centre: np.ndarray, other_radius: float) -> np.ndarray | None:
+def _mirrored_socket(hips: Mapping[str, Surface], side: str, other_centre: np.ndarray,
+                     other_radius: float) -> np.ndarray | None:
     """Centre of ``side``'s acetabular socket: a sphere fit of its hip bone, seeded at the other side's hip centre
     mirrored across the midplane between the two hip bones' centroids. The seed is only a few mm off; the fit then
     finds the socket itself, so the centre does not depend on the centroids' point density."""

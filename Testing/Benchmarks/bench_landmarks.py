@@ -80,7 +80,8 @@ def phantom_errors(spacing: float, regions: tuple[str, ...] = REGIONS, poses: in
     for dataset in available_datasets():
         meshes = load_staple_dataset(dataset, include_foot=True)
         for region in regions:
-            for seed in standard_seeds(REGIONS.index(region)) if poses is None else range(FIRST_SEED, FIRST_SEED + poses):
+            seeds = standard_seeds(REGIONS.index(region)) if poses is None else range(FIRST_SEED, FIRST_SEED + poses)
+            for seed in seeds:
                 _one_phantom(PhantomSpec(dataset, spacing=spacing, region=region, seed=seed, frame="LPS"), meshes, run)
     return run
 
