@@ -137,7 +137,9 @@ class PlanController:
         if self.plan is not None:
             self.plan.remove_nodes()
             self.session.plan = None
+        request, side = self.state.plan_request, self.state.plan_side  # the surgeon's words stay for the new bones
         self.use_session(self.session)
+        self.state.update({"plan_request": request, "plan_side": side})
 
     def _reset_state(self) -> None:
         self.state.update({

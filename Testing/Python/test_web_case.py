@@ -39,6 +39,8 @@ def test_segmentation_runs_in_the_page_with_progress_and_replaces_the_bones(samp
     expect(page.get_by_test_id("seg-message")).to_contain_text("bone_ct_small", timeout=120_000)
     expect(page.get_by_test_id("seg-progress")).to_have_count(0)
 
+    request = "Right THA, 70 y/o woman, avoid LLD over 4 mm"
+    page.get_by_role("textbox", name="Request").fill(request)
     page.get_by_test_id("seg-model").click()
     page.get_by_role("option", name="classical").click()
     page.get_by_test_id("run-segmentation").click()
@@ -47,6 +49,7 @@ def test_segmentation_runs_in_the_page_with_progress_and_replaces_the_bones(samp
     # The classical fallback's own bones replaced the reference ones (one table, no duplicates).
     assert {"hip_left", "hip_right", "femur_left", "femur_right"} <= set(found)
     assert len(found) == len(set(found))
+    expect(page.get_by_role("textbox", name="Request")).to_have_value(request)  # the surgeon's words outlive new bones
     page.screenshot(path=IMAGES / "web_case_segmentation.png")
 
 
