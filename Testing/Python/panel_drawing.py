@@ -11,7 +11,6 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from PySide6 import QtWidgets  # noqa: E402
 from PySide6.QtUiTools import QUiLoader  # noqa: E402
 
 UI_FILE = Path(__file__).resolve().parents[2] / "SurgicalAIPlanner" / "Resources" / "UI" / "SurgicalAIPlanner.ui"
