@@ -29,6 +29,10 @@ Progress = Callable[[str], None]
 HeadRefiner = Callable[[str, np.ndarray, float], SphereOnCt | str]
 # Confidence factor of a label-only head sphere when the CT could not confirm it.
 UNREFINED_CONFIDENCE = 0.7
+# The plateau's medial/lateral tips (widest point of the tibial condyles) lie 13-24 mm below the tip of the
+# intercondylar eminence on the STAPLE tibias. A 15 mm region cut through them, so the tips followed the cut, which
+# hangs off that narrow spike (3 mm lower at 3 mm voxels): 7.6 mm at 3 mm. 30 mm leaves them inside the region.
+PLATEAU_DEPTH_MM = 30.0
 
 
 def medial_of(side: str) -> np.ndarray:
@@ -221,7 +225,7 @@ def extreme_patch(points: np.ndarray, at_edge: np.ndarray, direction: np.ndarray
     depth cut-off) jumps between two nearly tied prominences or slides along flat bone; the weighted centroid
     moves continuously with the surface, so a coarse surface and a mesh give nearly the same tip.
     ``area_weighted``: each point also weighs by the surface area it stands for, so that on a broad flat tip the
-    centroid does not follow where the surface happens to be sampled densely (see _epicondyles)."""
+    centroid does not follow where the surface happens to be sampled densely (see _medial_lateral_tips)."""
     depth = (points @ direction).max() - points @ direction
     near = depth < TIP_WINDOW * TIP_SCALE_MM
     weights = np.exp(-depth[near] / TIP_SCALE_MM)
@@ -365,29 +369,15 @@ def _acetabular_angles(landmarks: LandmarkSet, frame: PelvicFrame) -> None:
 
 
 # ---------------------------------------------------------------- knee and ankle
-def _widest_pair(surface: Surface, region: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
-    """Medial and lateral tips of ``region``, the medio-lateral direction (kept horizontal) refined to join them."""
-    points, edge = surface.points[region], surface.at_edge[region]
-    direction = medial_of(side)
-    for _ in range(8):
-        medial, _ = extreme_patch(points, edge, direction)
-        lateral, _ = extreme_patch(points, edge, -direction)
-        across = medial - lateral
-        new_direction = unit(across - (across @ SUPERIOR) * SUPERIOR)
-        if new_direction @ direction > 1.0 - 1e-6:
-            break
-        direction = new_direction
-    return medial, lateral
-
-
-def _epicondyles(surface: Surface, region: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+def _medial_lateral_tips(surface: Surface, region: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
     """Medial and lateral soft tips of ``region`` along the scan's medio-lateral axis, not re-aimed: re-aiming the
-    axis through the pair fed back on itself along the flat lateral wall of the lateral condyle (40 mm at 3 mm
-    voxels), and sphere fits of the condyles gave axes 5-20 degrees apart between voxels and mesh. The tips are
-    area-weighted: the condyle walls are the broadest, flattest tip patches (16 mm, ~400 points), and a mesh's
-    vertices bunch unevenly there while iso-surface points do not, which moved the raw lateral tip 4.7 mm (knee
-    centre 2.2 mm) at 3 mm. The narrow APP, trochanter and malleolus tips are not: a 3 mm iso-surface gives
-    them a few tens of points, too few for a density estimate (pubic tubercle 2.05 -> 3.27 mm when tried)."""
+    axis through the pair fed back on itself along flat walls (lateral femoral condyle 40 mm, medial tibial plateau
+    16 mm at 3 mm voxels), and sphere fits of the condyles gave axes 5-20 degrees apart between voxels and mesh.
+    The tips are area-weighted: condyle and plateau walls are broad, flat tip patches (16 mm, ~400 points), and
+    a mesh's vertices bunch unevenly there while iso-surface points do not, which moved the raw lateral condyle
+    tip 4.7 mm (knee centre 2.2 mm) at 3 mm; raw plateau tips reach 2.1 mm, area-weighted 1.7 mm. The narrow APP, trochanter and malleolus tips are not: a 3 mm
+    iso-surface gives them a few tens of points, too few for a density estimate (pubic tubercle 2.05 -> 3.27 mm
+    when tried)."""
     points, edge = surface.points[region], surface.at_edge[region]
     return (extreme_patch(points, edge, medial_of(side), area_weighted=True)[0],
             extreme_patch(points, edge, -medial_of(side), area_weighted=True)[0])
@@ -408,19 +398,19 @@ def _knee(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
     if region is None:
         out.missing_all(femoral, f"the distal femur_{side} is outside the field of view")
     else:
-        pair = np.array(_epicondyles(femur, region, side))
+        pair = np.array(_medial_lateral_tips(femur, region, side))
         method = "medial/lateral tips along the scan's left-right axis (distal 45 mm of the femur)"
         out.found(f"medial_epicondyle_{side}", pair[0], method, 1.0)
         out.found(f"lateral_epicondyle_{side}", pair[1], method, 1.0)
         out.found(f"femur_knee_center_{side}", pair.mean(axis=0), "midpoint of the epicondyles", 1.0,
                   epicondylar_width_mm=float(np.linalg.norm(pair[0] - pair[1])))
     tibial = [f"tibial_plateau_center_{side}", f"tibial_plateau_medial_{side}", f"tibial_plateau_lateral_{side}"]
-    region = None if tibia is None else _end_region(tibia, 15.0, distal=False)
+    region = None if tibia is None else _end_region(tibia, PLATEAU_DEPTH_MM, distal=False)
     if region is None:
         out.missing_all(tibial, f"the proximal tibia_{side} is outside the field of view")
         return
-    pair = np.array(_widest_pair(tibia, region, side))
-    method = "extreme medial/lateral points of the proximal 15 mm of the tibia"
+    pair = np.array(_medial_lateral_tips(tibia, region, side))
+    method = f"medial/lateral tips along the scan's left-right axis (proximal {PLATEAU_DEPTH_MM:g} mm of the tibia)"
     out.found(f"tibial_plateau_medial_{side}", pair[0], method, 1.0)
     out.found(f"tibial_plateau_lateral_{side}", pair[1], method, 1.0)
     out.found(f"tibial_plateau_center_{side}", pair.mean(axis=0), "midpoint of the plateau edges", 1.0,

@@ -74,12 +74,15 @@ def test_phantom_landmarks_match_mesh_truth(staple_root, region, limits):
 # Poses where the old definitions jumped to another prominence at 3 mm (ASIS 150 mm: the APP iteration left the
 # anterior surface; knee centre 17 mm: the re-aimed epicondylar axis slid along the lateral condyle's flat wall;
 # ASIS 4.7 mm on ICL_MRI, which has no left femur: the left hip bone's centroid stood in for its hip centre;
-# knee centre 2.2 mm on TLEM2_MRI seed 100: the mesh's uneven vertices pulled the flat lateral condyle's tip).
+# knee centre 2.2 mm on TLEM2_MRI seed 100: the mesh's uneven vertices pulled the flat lateral condyle's tip;
+# tibial plateau medial 16 mm on TLEM2_CT seed 103: the re-aimed plateau axis, and tips on the cut of a too shallow
+# proximal region).
 @pytest.mark.parametrize("dataset,region,seed,limits", [
     ("TLEM2_MRI", "hip", 100, {"ASIS": 3.0, "pubic_tubercle": 3.0}),
     ("ICL_MRI", "hip", 102, {"ASIS": 3.0, "pubic_tubercle": 3.0}),
     ("TLEM2_CT", "knee", 104, {"femur_knee_center": 2.0, "lateral_epicondyle": 3.0}),
-    ("TLEM2_MRI", "knee", 100, {"femur_knee_center": 2.0, "lateral_epicondyle": 3.0})])
+    ("TLEM2_MRI", "knee", 100, {"femur_knee_center": 2.0, "lateral_epicondyle": 3.0}),
+    ("TLEM2_CT", "knee", 103, {"tibial_plateau_center": 2.0, "tibial_plateau_medial": 3.0, "tibial_plateau_lateral": 3.0})])
 def test_3mm_phantom_extreme_landmarks_stay_on_the_same_prominence(staple_root, dataset, region, seed, limits):
     meshes = load_staple_dataset(dataset, staple_root)
     phantom = build_phantom(PhantomSpec(dataset, spacing=3.0, region=region, seed=seed, frame="LPS", include_foot=False), meshes)
