@@ -398,23 +398,27 @@ def _knee(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
     if region is None:
         out.missing_all(femoral, f"the distal femur_{side} is outside the field of view")
     else:
-        pair = np.array(_medial_lateral_tips(femur, region, side))
-        method = "medial/lateral tips along the scan's left-right axis (distal 45 mm of the femur)"
-        out.found(f"medial_epicondyle_{side}", pair[0], method, 1.0)
-        out.found(f"lateral_epicondyle_{side}", pair[1], method, 1.0)
-        out.found(f"femur_knee_center_{side}", pair.mean(axis=0), "midpoint of the epicondyles", 1.0,
-                  epicondylar_width_mm=float(np.linalg.norm(pair[0] - pair[1])))
+        _tip_pair(out, femoral, _medial_lateral_tips(femur, region, side),
+                  "medial/lateral tips along the scan's left-right axis (distal 45 mm of the femur)",
+                  "midpoint of the epicondyles", "epicondylar_width_mm")
     tibial = [f"tibial_plateau_center_{side}", f"tibial_plateau_medial_{side}", f"tibial_plateau_lateral_{side}"]
     region = None if tibia is None else _end_region(tibia, PLATEAU_DEPTH_MM, distal=False)
     if region is None:
         out.missing_all(tibial, f"the proximal tibia_{side} is outside the field of view")
         return
-    pair = np.array(_medial_lateral_tips(tibia, region, side))
-    method = f"medial/lateral tips along the scan's left-right axis (proximal {PLATEAU_DEPTH_MM:g} mm of the tibia)"
-    out.found(f"tibial_plateau_medial_{side}", pair[0], method, 1.0)
-    out.found(f"tibial_plateau_lateral_{side}", pair[1], method, 1.0)
-    out.found(f"tibial_plateau_center_{side}", pair.mean(axis=0), "midpoint of the plateau edges", 1.0,
-              plateau_width_mm=float(np.linalg.norm(pair[0] - pair[1])))
+    _tip_pair(out, tibial, _medial_lateral_tips(tibia, region, side),
+              f"medial/lateral tips along the scan's left-right axis (proximal {PLATEAU_DEPTH_MM:g} mm of the tibia)",
+              "midpoint of the plateau edges", "plateau_width_mm")
+
+
+def _tip_pair(out: _Builder, names: list[str], tips, method: str, centre_method: str, width_key: str) -> None:
+    """Report a medial/lateral tip pair and its midpoint; ``names`` = [centre, medial, lateral]."""
+    centre_name, medial_name, lateral_name = names
+    medial, lateral = (np.asarray(tip, float) for tip in tips)
+    out.found(medial_name, medial, method, 1.0)
+    out.found(lateral_name, lateral, method, 1.0)
+    out.found(centre_name, (medial + lateral) / 2.0, centre_method, 1.0,
+              **{width_key: float(np.linalg.norm(medial - lateral))})
 
 
 def _ankle(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
