@@ -4,6 +4,7 @@
   vertebra voxels, or x = 0 (the scanner isocentre, near the body midline on most scans) without them.
 - Lumbar levels: the column is cut at intervertebral discs (minima of vertebral-body area along z)
   and counted L5, L4, ... L1 upwards from the sacrum; levels above L1 (T12, T11) are left unlabelled.
+  Each vertebra's posterior elements go with the body they are joined to through bone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from .labels import BY_NAME
 
 log = logging.getLogger(__name__)
 VERTEBRA_PITCH_MM = 35.0  # lumbar body (~27 mm) + disc (~9 mm)
+LUMBAR_VALUES = tuple(BY_NAME[f"vertebrae_L{i}"].value for i in range(1, 6))
+ABOVE_L1 = 255  # T12 and up while the levels grow; not a project label, cleared afterwards
 
 # Bone types a type-level model outputs (channel = index + 1); sides and levels come from the rules here.
 BONE_TYPES = ("hip", "sacrum", "femur", "vertebra", "tibia", "fibula", "patella")
@@ -62,20 +65,71 @@ def assign_sides_and_levels(types: np.ndarray, x_mm: np.ndarray, z_mm: np.ndarra
 
 def disc_slices(column: np.ndarray, spacing_mm: float) -> list[int]:
     """Slice indices of intervertebral discs: minima of the column's anterior (body) bone area."""
-    ys = np.nonzero(column)[1]
-    front = int(np.median(ys)) if len(ys) else 0
+    front = _body_front(column)
     area = ndimage.gaussian_filter1d(column[:, front:, :].sum(axis=(1, 2)).astype(float), 1.0)
     minima, _ = signal.find_peaks(-area, distance=max(1, int(0.6 * VERTEBRA_PITCH_MM / spacing_mm)))
     return [int(m) for m in minima]
 
 
-def label_lumbar_levels(labels: np.ndarray, column: np.ndarray, z_mm: np.ndarray, s1_top: float, spacing_mm: float) -> None:
-    """L5, L4, ... L1 upwards from ``s1_top`` (mm), each from one disc to the next (or one pitch), in place."""
+def _body_front(column: np.ndarray) -> int:
+    """First y index of the column's anterior half, where the vertebral bodies are."""
+    ys = np.nonzero(column)[1]
+    return int(np.median(ys)) if len(ys) else 0
+
+
+def label_lumbar_levels(
+    labels: np.ndarray, column: np.ndarray, z_mm: np.ndarray, s1_top: float, spacing_mm: float, rivals: tuple[int, ...] = ()
+) -> None:
+    """L5, L4, ... L1 upwards from ``s1_top`` (mm), in place.
+
+    The bodies are cut at the discs (or one pitch apart where a disc is not seen). The posterior elements
+    hang lower than their body (a spinous process reaches the next body's level), so an axial cut would give
+    them to the vertebra below: instead they go to the body they are joined to through bone, by growing the
+    bodies through the rest of ``column``. ``rivals`` are label values already in ``labels`` that compete for
+    the column's voxels (the classical fallback's hip bones and sacrum beside L5).
+    """
     discs = [z_mm[d] for d in disc_slices(column, spacing_mm) if z_mm[d] > s1_top + 0.5 * VERTEBRA_PITCH_MM]
     bounds = [s1_top] + discs
     z = z_mm[:, None, None]
+    bodies = np.zeros(column.shape, bool)
+    bodies[:, _body_front(column):, :] = True
+    bodies &= column
     for level in range(5, 0, -1):
-        index = 5 - level
-        low = bounds[index] if index < len(bounds) else bounds[-1] + (index - len(bounds) + 1) * VERTEBRA_PITCH_MM
-        high = bounds[index + 1] if index + 1 < len(bounds) else low + VERTEBRA_PITCH_MM
-        labels[column & (z > low) & (z <= high)] = BY_NAME[f"vertebrae_L{level}"].value
+        low, high = _level_bounds(bounds, 5 - level)
+        labels[bodies & (z > low) & (z <= high)] = BY_NAME[f"vertebrae_L{level}"].value
+    above_l1 = bodies & (z > _level_bounds(bounds, 4)[1])
+    labels[above_l1] = ABOVE_L1
+    region = column & ~bodies
+    grow_into(labels, region, np.isin(labels, [*LUMBAR_VALUES, ABOVE_L1, *rivals]) & ~region)
+    labels[labels == ABOVE_L1] = 0
+
+
+def _level_bounds(bounds: list[float], index: int) -> tuple[float, float]:
+    """z range (mm) of the index-th level above the sacrum: between discs, or one pitch where none is seen."""
+    low = bounds[index] if index < len(bounds) else bounds[-1] + (index - len(bounds) + 1) * VERTEBRA_PITCH_MM
+    high = bounds[index + 1] if index + 1 < len(bounds) else low + VERTEBRA_PITCH_MM
+    return low, high
+
+
+def grow_into(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray) -> None:
+    """Grow the labels at ``seeds`` through ``region`` one face-neighbour step at a time, in place.
+
+    Each voxel of ``region`` takes the label that reaches it first through ``region`` (a geodesic nearest
+    seed); where two arrive in the same step the higher value wins. Voxels no seed reaches become 0.
+    """
+    box = ndimage.find_objects(region.astype(np.uint8))
+    if not box:
+        return
+    box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box[0])
+    labels_box, frontier = labels[box], region[box].copy()
+    labels_box[frontier] = 0
+    growing = np.where(seeds[box], labels_box, 0).astype(labels.dtype)
+    footprint = ndimage.generate_binary_structure(3, 1)
+    while True:
+        reached = ndimage.grey_dilation(growing, footprint=footprint) * frontier
+        new = reached > 0
+        if not new.any():
+            break
+        growing[new] = reached[new]
+        labels_box[new] = reached[new]
+        frontier &= ~new

@@ -1,6 +1,6 @@
 """Classical bone segmentation for when no model fits: HU threshold, connected components, position rules.
 
-On the canonical RAS grid (3 mm): smooth, threshold, fill small holes (marrow) slice by slice, keep
+On the canonical RAS grid (3 mm; resampling low-passes a finer CT to it): threshold, fill small holes (marrow) slice by slice, keep
 substantial connected components. At 3 mm the hip joints and sacro-iliac joints do not separate by
 erosion, so bones are named by anatomical position relative to landmarks found in the mask itself:
 - the body midline (centre of the body outline);
@@ -42,10 +42,10 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     progress(0.0, "classical: resampling to 3 mm RAS grid")
     grid = to_canonical(ct, (SPACING_MM,) * 3)
     axes = _axes_mm(grid)
-    smooth = ndimage.gaussian_filter(grid.array.astype(np.float32), 0.6)
+    ct_hu = grid.array
     progress(0.2, "classical: thresholding bone and finding the body midline")
-    bone = _bone_mask(smooth)
-    midline = _body_midline(smooth, axes)
+    bone = _bone_mask(ct_hu)
+    midline = _body_midline(ct_hu, axes)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline)
     labels = postprocess(labels, axes[0], midline)
@@ -59,8 +59,8 @@ def _axes_mm(grid: Volume) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(grid.origin[a] + np.arange(n) * grid.spacing[a] for a, n in enumerate((i, j, k)))
 
 
-def _bone_mask(smooth: np.ndarray) -> np.ndarray:
-    bone = np.stack([_fill_small_holes(plane) for plane in smooth > BONE_HU])
+def _bone_mask(ct: np.ndarray) -> np.ndarray:
+    bone = np.stack([_fill_small_holes(plane) for plane in ct > BONE_HU])
     return _drop_small(bone, MIN_PIECE_ML)
 
 
@@ -79,9 +79,9 @@ def _drop_small(mask: np.ndarray, min_ml: float) -> np.ndarray:
     return np.isin(components, np.nonzero(sizes >= min_ml)[0])
 
 
-def _body_midline(smooth: np.ndarray, axes) -> float:
+def _body_midline(ct_hu: np.ndarray, axes) -> float:
     """RAS x of the body's centre (median over slices of each slice's body centroid)."""
-    body = smooth > BODY_HU
+    body = ct_hu > BODY_HU
     counts = body.sum(axis=(1, 2))
     centres = (body.sum(axis=1) * axes[0]).sum(axis=1)[counts > 0] / counts[counts > 0]
     return float(np.median(centres)) if len(centres) else 0.0
@@ -119,8 +119,9 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
     central = np.abs(x - midline) < LATERAL_MM
     crest_z = _iliac_crest_z(bone, axes, midline)
     s1_top = _l5_s1_disc(bone & central, axes, crest_z if crest_z is not None else head_z + 140.0)
+    hip_top = crest_z if crest_z is not None else s1_top + 40.0
     for side, sign in (("left", -1), ("right", 1)):
-        hip_side = bone & (sign * (x - midline) >= 0) & (z < s1_top + 40.0)
+        hip_side = bone & (sign * (x - midline) >= 0) & (z <= hip_top)
         labels[hip_side] = BY_NAME[f"hip_{side}"].value
     sacrum = bone & (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & (y < head_y) & (z > head_z - 30.0) & (z <= s1_top)
     labels[sacrum] = BY_NAME["sacrum"].value
@@ -129,7 +130,8 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
         in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
         below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
         labels[bone & (sign * (x - midline) > 0) & (in_head | below_lateral)] = BY_NAME[f"femur_{side}"].value
-    label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM)
+    rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
+    label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM, rivals)
     return labels
 
 

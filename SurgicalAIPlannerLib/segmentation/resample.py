@@ -7,13 +7,18 @@ input orientation (LPS, oblique, flipped) reaches them the same way.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import SimpleITK as sitk
+from scipy import ndimage
 
 from ..imaging.volume import LPS_TO_RAS, Volume
 from ..imaging.writing import to_sitk
 
 AIR_HU = -1024.0
+FWHM_PER_SIGMA = 2.3548
+SLAB_SLICES = 32
 
 
 def from_sitk(image: sitk.Image, frame: str = "RAS", like: Volume | None = None) -> Volume:
@@ -45,14 +50,45 @@ def canonical_reference(volume: Volume, spacing: tuple[float, float, float]) -> 
 
 
 def to_canonical(volume: Volume, spacing: tuple[float, float, float], is_label: bool = False) -> Volume:
-    """Resample onto the canonical RAS grid: linear for CT (air outside), nearest for labels."""
+    """Resample onto the canonical RAS grid: linear for CT (air outside), nearest for labels.
+
+    A CT finer than the grid is low-pass filtered first, so a thin-slice scan reaches the grid as a scan
+    at the grid's resolution would look (partial volume, averaged noise), not as a noisy point sample.
+    """
     reference = canonical_reference(volume, spacing)
+    if not is_label:
+        volume = anti_alias(volume, spacing)
     interpolator = sitk.sitkNearestNeighbor if is_label else sitk.sitkLinear
     default = 0.0 if is_label else AIR_HU
     # The CT keeps its own pixel type (int16 for most): no float copy of a large input.
     source = to_sitk(volume)
     resampled = sitk.Resample(source, reference, sitk.Transform(), interpolator, default, source.GetPixelID())
     return from_sitk(resampled, "RAS", like=volume)
+
+
+def anti_alias(volume: Volume, target_spacing: tuple[float, float, float]) -> Volume:
+    """Gaussian low-pass so each axis's resolution (FWHM) matches the target spacing of the RAS axis it runs along.
+
+    Works in z-slabs and keeps the CT's pixel type, so a 512x512x600 input never gets a float copy.
+    """
+    nearest_ras_axis = np.argmax(np.abs(np.asarray(volume.direction)), axis=0)
+    targets = [target_spacing[axis] for axis in nearest_ras_axis]
+    sigmas = [
+        np.sqrt(max(target**2 - source**2, 0.0)) / FWHM_PER_SIGMA / source
+        for target, source in zip(targets[::-1], volume.spacing[::-1])
+    ]
+    if max(sigmas) < 0.25:  # already at the target resolution: filtering would only blur
+        return volume
+    margin = int(np.ceil(4 * sigmas[0]))
+    source = volume.array
+    smoothed = np.empty_like(source)
+    for start in range(0, source.shape[0], SLAB_SLICES):
+        stop = min(start + SLAB_SLICES, source.shape[0])
+        low, high = max(start - margin, 0), min(stop + margin, source.shape[0])
+        slab = ndimage.gaussian_filter(source[low:high].astype(np.float32), sigmas, mode="nearest")
+        slab = slab[start - low : start - low + stop - start]
+        smoothed[start:stop] = np.rint(slab) if np.issubdtype(source.dtype, np.integer) else slab
+    return replace(volume, array=smoothed)
 
 
 def labels_to_grid(labels: Volume, reference: Volume) -> Volume:

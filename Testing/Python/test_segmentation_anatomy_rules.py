@@ -44,3 +44,23 @@ def test_type_lookup_maps_every_bone_to_its_type():
     lookup = type_lookup()
     assert lookup[BY_NAME["femur_left"].value] == lookup[BY_NAME["femur_right"].value] == _type("femur")
     assert lookup[BY_NAME["vertebrae_L3"].value] == _type("vertebra") and lookup[0] == 0
+
+
+def _column_with_spinous_processes() -> np.ndarray:
+    """Five bodies (anterior, y 15-24) each joined by a pedicle to a spinous process hanging 15 mm below it."""
+    types = np.zeros((110, 30, 60), np.uint8)
+    types[20:30, 15:25, 26:34] = _type("sacrum")
+    for level in range(6):
+        bottom = 32 + level * 12
+        types[bottom:bottom + 10, 15:25, 25:35] = _type("vertebra")  # body
+        types[bottom + 1:bottom + 4, 10:15, 28:32] = _type("vertebra")  # pedicles and arch
+        types[bottom - 5:bottom + 4, 3:10, 28:32] = _type("vertebra")  # spinous process, down past the disc
+    return types
+
+
+def test_posterior_elements_follow_their_own_body_not_the_slice_level():
+    labels = assign_sides_and_levels(_column_with_spinous_processes(), X_MM, Z_MM, SPACING)
+    for level in range(5, 0, -1):
+        bottom = 32 + (5 - level) * 12
+        tip = labels[bottom - 5:bottom - 2, 3:10, 28:32]  # level with the body below
+        assert (tip == BY_NAME[f"vertebrae_L{level}"].value).all(), f"L{level} spinous tip: {np.unique(tip)}"
