@@ -13,6 +13,7 @@ from scipy import ndimage
 from .labels import BY_NAME, BY_VALUE
 
 log = logging.getLogger(__name__)
+LONG_BONE_VALUES = {bone.value for bone in BY_VALUE.values() if bone.name.startswith(("femur", "tibia", "fibula"))}
 
 
 def postprocess(labels: np.ndarray, x_mm: np.ndarray, midline_x_mm: float | None = None) -> np.ndarray:
@@ -24,9 +25,17 @@ def postprocess(labels: np.ndarray, x_mm: np.ndarray, midline_x_mm: float | None
             continue
         mask = _largest_component(labels[box] == value)
         mask = ndimage.binary_fill_holes(mask)
+        if value in LONG_BONE_VALUES:
+            mask = _fill_each_axial_slice(mask)
         region = cleaned[box]
         region[mask & (region == 0)] = value
     return check_sides(cleaned, x_mm, midline_x_mm)
+
+
+def _fill_each_axial_slice(mask: np.ndarray) -> np.ndarray:
+    """Every axial section of a long bone is solid (cortex around marrow), even where the marrow opens
+    to the field of view's edge and so is no cavity in 3D."""
+    return np.stack([ndimage.binary_fill_holes(section) for section in mask])
 
 
 def _largest_component(mask: np.ndarray) -> np.ndarray:
