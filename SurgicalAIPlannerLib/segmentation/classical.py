@@ -34,6 +34,7 @@ BONE_HU = 100.0  # at 3 mm, partial volume puts cancellous bone near 100-200 HU
 BODY_HU = -400.0
 MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
+CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
 SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
 
@@ -44,8 +45,8 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     axes = _axes_mm(grid)
     ct_hu = grid.array
     progress(0.2, "classical: thresholding bone and finding the body midline")
-    bone = _bone_mask(ct_hu)
     midline = _body_midline(ct_hu, axes)
+    bone = _bone_mask(ct_hu, axes, midline)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline)
     labels = postprocess(labels, axes[0], midline)
@@ -59,17 +60,36 @@ def _axes_mm(grid: Volume) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(grid.origin[a] + np.arange(n) * grid.spacing[a] for a, n in enumerate((i, j, k)))
 
 
-def _bone_mask(ct: np.ndarray) -> np.ndarray:
-    bone = np.stack([_fill_small_holes(plane) for plane in ct > BONE_HU])
+def _bone_mask(ct_hu: np.ndarray, axes, midline: float) -> np.ndarray:
+    above = ct_hu > BONE_HU
+    central = np.abs(axes[0] - midline) < CANAL_HALF_WIDTH_MM
+    bone = np.stack([_fill_small_holes(plane, _canal_zone(plane, central)) for plane in above])
     return _drop_small(bone, MIN_PIECE_ML)
 
 
-def _fill_small_holes(plane: np.ndarray) -> np.ndarray:
+def _canal_zone(plane: np.ndarray, central: np.ndarray) -> np.ndarray:
+    """[y, x] where a hole is the spinal (or sacral) canal: on the midline, behind the middle of the central bone.
+
+    The canal is a marrow-sized hole enclosed by the vertebral arch; filling it would leave the landmarks
+    no canal and give the vertebrae the spinal cord. A body's own cavities lie in front of that middle.
+    """
+    ys = np.nonzero(plane[:, central])[0]
+    zone = np.zeros(plane.shape, bool)
+    if len(ys):
+        zone[: int(np.median(ys)), central] = True
+    return zone
+
+
+def _fill_small_holes(plane: np.ndarray, canal_zone: np.ndarray) -> np.ndarray:
     """Fill marrow cavities, but not the pelvic ring's inside or the spinal canal."""
-    holes, _ = ndimage.label(ndimage.binary_fill_holes(plane) & ~plane)
-    sizes = np.bincount(holes.ravel()) * SPACING_MM**2
-    small = np.nonzero(sizes <= MAX_MARROW_MM2)[0]
-    return plane | np.isin(holes, small[small > 0])
+    holes, count = ndimage.label(ndimage.binary_fill_holes(plane) & ~plane)
+    if not count:
+        return plane
+    index = np.arange(1, count + 1)
+    sizes = ndimage.sum_labels(np.ones(plane.shape), holes, index) * SPACING_MM**2
+    centres = np.rint(ndimage.center_of_mass(np.ones(plane.shape), holes, index)).astype(int).reshape(-1, 2)
+    marrow = index[(sizes <= MAX_MARROW_MM2) & ~canal_zone[centres[:, 0], centres[:, 1]]]
+    return plane | np.isin(holes, marrow)
 
 
 def _drop_small(mask: np.ndarray, min_ml: float) -> np.ndarray:

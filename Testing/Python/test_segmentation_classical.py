@@ -45,3 +45,12 @@ def test_reference_mapping_keeps_totalsegmentator_voxels(reference, sample_label
     assert np.count_nonzero(mapped == BY_NAME["hip_left"].value) == np.count_nonzero(original == by_name["hip_left"])
     sacrum_and_s1 = np.isin(original, [by_name["sacrum"], by_name["vertebrae_S1"]])
     assert np.array_equal(mapped == BY_NAME["sacrum"].value, sacrum_and_s1)
+
+
+def test_the_spinal_canal_is_not_bone(classical_result, sample_labels_file, sample_label_table):
+    """The canal is a marrow-sized hole in each arch; a screw plan checks breaches against it, so no fill."""
+    original = load_labelmap(sample_labels_file).array
+    cord = original == {name: value for value, name in sample_label_table.items()}["spinal_cord"]
+    spine = np.isin(classical_result.labels.array, [BY_NAME[name].value for name in
+                                                     ("sacrum", *(f"vertebrae_L{level}" for level in range(1, 6)))])
+    assert np.count_nonzero(cord & spine) < 0.02 * np.count_nonzero(cord), "the classical spine labels cover the spinal cord"
