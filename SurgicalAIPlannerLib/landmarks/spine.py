@@ -5,25 +5,24 @@ Gaussian as ``surfaces.label_surface``), expressed in the vertebra's own frame:
 
 - superior: bisector of the normals of the body's two endplates (planes fitted to the top and bottom of its
   central columns), signed towards the next cranial vertebra (or the scan's superior for a lone vertebra);
-- left: normal of the vertebra's plane of bilateral symmetry (mirror-ICP), started from the line body centre
-  -> canal centre;
+- left: normal of the vertebra's plane of bilateral symmetry (the plane that mirrors the vertebra best onto
+  itself, searched around the line body centre -> canal centre);
 - posterior = superior x left, so laterality follows the vertebra, not RAS x.
 
 The body is the part of the vertebra anterior to the spinal canal (the largest hole bone encloses in axial
 slabs) on the midsagittal line. The pedicle is cut by coronal slabs of one side from the canal's anterior
-wall back to the widest slab (the root of the transverse and articular processes); its centre is the
-centroid of those slabs under soft-minimum weights of their areas, its axis aims at the body centre, and its
-width and height are chords of the coronal slab through the centre. See docs/landmarks.md.
+wall back to the slab where the arch widens most (the root of the transverse and articular processes); its
+centre is the centroid of those slabs under soft-minimum weights of their areas, its axis aims at the body
+centre, and its width and height are chords of the coronal slab through the centre. See docs/landmarks.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
+from scipy import ndimage, optimize
 
 from ..imaging.volume import Volume
 from ..planning.frames import unit
@@ -42,6 +41,10 @@ CANAL_SEARCH_MM, MIN_CANAL_AREA_MM2 = 10.0, 20.0
 ENDPLATE_CORE_MM, ENDPLATE_CELL_MM = 12.0, 1.5
 # Points (about) used to fit the plane of symmetry.
 SYMMETRY_SAMPLES = 4000
+# Mirror distances count up to this (mm) in the plane of symmetry's fit.
+SYMMETRY_CAP_MM = 4.0
+# Grid of the plane's search around the start: (limit, count) of yaw (deg), roll (deg) and shift (mm).
+SYMMETRY_SEARCH = ((15.0, 21), (6.0, 5), (4.0, 9))
 # Points closer than this to the midsagittal plane belong to neither side's pedicle.
 SIDE_GAP_MM = 2.0
 # Slab step and thickness along the posterior axis for the pedicle search.
@@ -133,26 +136,47 @@ def _canal_walls(canal: np.ndarray) -> tuple[float, float]:
     return float(depths.min()), float(depths.max())
 
 
-def _symmetry_normal(points: np.ndarray, frame: VertebraFrame, iterations: int = 10) -> np.ndarray:
+def _symmetry_normal(points: np.ndarray, frame: VertebraFrame) -> np.ndarray:
     """Normal (RAS, on the side of ``frame.left``) of the plane that best mirrors the vertebra onto itself.
 
-    Mirror-ICP from the frame's midsagittal plane: each point's mirror image is paired with its nearest point,
-    and the plane is re-fitted to the pairs (their chords are normal to it, their midpoints lie on it); the
-    20 % worst pairs (asymmetry, a cut field of view) are left out. Uses the whole vertebra, where the canal's
-    centre alone moved with the voxel size."""
-    tree = cKDTree(points)
+    The plane minimises the mean squared distance from each mirrored point to the vertebra, capped at
+    SYMMETRY_CAP_MM so that asymmetric parts (transverse processes of unequal length, a cut field of view) weigh
+    no more than that; it is searched on a grid of turns and shifts of the frame's midsagittal plane, then
+    refined. Mirror-ICP (nearest-point pairs, worst 20 % left out) stopped about where it started, and its
+    start (body centre -> canal centre) moved with the segmentation: L5's plane differed by 4-7 deg between
+    two segmentations or voxel sizes, which moved its pedicle centres 2-3 mm."""
+    distance = _distance_field(points)
     subset = points[:: max(1, len(points) // SYMMETRY_SAMPLES)]
-    normal, offset = frame.left, frame.left @ frame.origin
-    for _ in range(iterations):
+
+    def mismatch(turn: np.ndarray) -> float:
+        normal, offset = _turned_plane(frame, *turn)
         mirrored = subset - 2.0 * (subset @ normal - offset)[:, None] * normal
-        distance, index = tree.query(mirrored)
-        kept = distance <= np.quantile(distance, 0.8)
-        chords = subset[kept] - points[index[kept]]
-        chords *= np.sign(chords @ normal)[:, None]
-        direction = np.linalg.svd(chords, full_matrices=False)[2][0]
-        normal = direction if direction @ frame.left > 0 else -direction
-        offset = float(np.mean((subset[kept] + points[index[kept]]) @ normal) / 2.0)
-    return normal
+        return float(np.mean(np.minimum(distance(mirrored), SYMMETRY_CAP_MM) ** 2))
+
+    grid = np.stack(np.meshgrid(*(np.linspace(-limit, limit, count) for limit, count in SYMMETRY_SEARCH),
+                                indexing="ij"), axis=-1).reshape(-1, 3)
+    start = grid[np.argmin([mismatch(turn) for turn in grid])]
+    best = optimize.minimize(mismatch, start, method="Nelder-Mead", options={"xatol": 0.05, "fatol": 1e-4}).x
+    return _turned_plane(frame, *best)[0]
+
+
+def _turned_plane(frame: VertebraFrame, yaw_deg: float, roll_deg: float, shift_mm: float) -> tuple[np.ndarray, float]:
+    """Normal and offset (normal . x = offset) of the frame's midsagittal plane turned ``yaw_deg`` about the
+    superior axis, then ``roll_deg`` about the posterior axis, and shifted ``shift_mm`` along its normal."""
+    yaw, roll = np.radians(yaw_deg), np.radians(roll_deg)
+    normal = np.cos(yaw) * frame.left + np.sin(yaw) * frame.posterior
+    normal = np.cos(roll) * normal + np.sin(roll) * frame.superior
+    return normal, float(normal @ frame.origin + shift_mm)
+
+
+def _distance_field(points: np.ndarray, step: float = 1.0) -> Callable[[np.ndarray], np.ndarray]:
+    """Distance (mm, trilinear) from any RAS position to the nearest cell of ``points`` rastered at ``step``."""
+    grid, low = _raster(points, step)
+    margin = int(np.ceil(SYMMETRY_CAP_MM / step)) + 1  # beyond it every distance is capped anyway
+    distance = ndimage.distance_transform_edt(~np.pad(grid, margin)) * step
+    low = low - margin * step
+    return lambda positions: ndimage.map_coordinates(distance, ((positions - low) / step).T, order=1,
+                                                     mode="nearest")
 
 
 def _endplate_axis(body: np.ndarray, frame: VertebraFrame, iterations: int = 8, tolerance_deg: float = 0.5) -> np.ndarray:
@@ -252,8 +276,8 @@ class Pedicle:
 
 def find_pedicle(cloud: VertebraCloud, local: np.ndarray, frame: VertebraFrame, anterior_wall: float,
                  posterior_wall: float, side: str) -> Pedicle | None:
-    """The pedicle of ``side``: coronal 1 mm slabs from the canal's anterior wall back to the arch's widest
-    slab (the root of the transverse and articular processes) cut the pedicle; the centre is the mean of the
+    """The pedicle of ``side``: coronal 1 mm slabs from the canal's anterior wall back to the root of the
+    transverse and articular processes (``_processes_root``) cut the pedicle; the centre is the mean of the
     slabs' centroids, each weighted by how close its area is to the smallest (a soft minimum: an argmin jumped
     between near-tied slabs). The axis aims from that centre at the body centre: the pedicle's own long axis
     is a near-tie on short, wide pedicles (it turned up to 61 deg between two segmentations of one L5)."""
@@ -264,7 +288,7 @@ def find_pedicle(cloud: VertebraCloud, local: np.ndarray, frame: VertebraFrame, 
     areas = np.array([slab.sum() for slab in slabs], dtype=float)
     if len(areas) < 3 or (areas == 0).any():
         return None
-    pedicle = slice(0, int(np.argmax(areas)) + 1)
+    pedicle = slice(0, _processes_root(areas) + 1)
     weights = np.exp(-(areas[pedicle] / areas[pedicle].min() - 1.0) / ISTHMUS_SOFTNESS)
     centroids = np.array([local[slab].mean(axis=0) for slab in slabs[pedicle]])
     centre = weights @ centroids / weights.sum()
@@ -273,6 +297,13 @@ def find_pedicle(cloud: VertebraCloud, local: np.ndarray, frame: VertebraFrame, 
         return None
     width, height = _chords(local[section] - centre)
     return Pedicle(frame.ras(centre), unit(-centre @ frame.axes), width, height, bool(cloud.at_edge[section].any()))
+
+
+def _processes_root(areas: np.ndarray) -> int:
+    """Index of the slab where the arch widens most above the narrowest slab in front of it: the root of the
+    transverse and articular processes. The plain widest slab was at times the first, which takes in the
+    back of the body (a wide body lip at 3 mm, L1 of a third segmentation): the pedicle shrank to one slab."""
+    return int(np.argmax(areas - np.minimum.accumulate(areas)))
 
 
 def _section(local: np.ndarray, on_side: np.ndarray, centre: np.ndarray) -> np.ndarray:
