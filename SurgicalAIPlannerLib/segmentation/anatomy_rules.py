@@ -91,9 +91,8 @@ def label_lumbar_levels(
     discs = [z_mm[d] for d in disc_slices(column, spacing_mm) if z_mm[d] > s1_top + 0.5 * VERTEBRA_PITCH_MM]
     bounds = [s1_top] + discs
     z = z_mm[:, None, None]
-    bodies = np.zeros(column.shape, bool)
-    bodies[:, _body_front(column):, :] = True
-    bodies &= column
+    bodies = column.copy()
+    bodies[:, : _body_front(column), :] = False
     for level in range(5, 0, -1):
         low, high = _level_bounds(bounds, 5 - level)
         labels[bodies & (z > low) & (z <= high)] = BY_NAME[f"vertebrae_L{level}"].value

@@ -86,8 +86,8 @@ def _fill_small_holes(plane: np.ndarray, canal_zone: np.ndarray) -> np.ndarray:
     if not count:
         return plane
     index = np.arange(1, count + 1)
-    sizes = ndimage.sum_labels(np.ones(plane.shape), holes, index) * SPACING_MM**2
-    centres = np.rint(ndimage.center_of_mass(np.ones(plane.shape), holes, index)).astype(int).reshape(-1, 2)
+    sizes = np.bincount(holes.ravel())[1:] * SPACING_MM**2
+    centres = np.rint(ndimage.center_of_mass(holes > 0, holes, index)).astype(int).reshape(-1, 2)
     marrow = index[(sizes <= MAX_MARROW_MM2) & ~canal_zone[centres[:, 0], centres[:, 1]]]
     return plane | np.isin(holes, marrow)
 
