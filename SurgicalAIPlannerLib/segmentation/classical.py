@@ -37,6 +37,11 @@ MAX_MARROW_MM2 = 400.0
 CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
 SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
+SOFT_TISSUE_HU = -100.0  # above fat: what a closed cortical envelope may take in (fatty marrow, partial volume)
+# Cortex thinner than the grid breaks up under the threshold; closing each bone's label over this radius
+# restores its outer envelope. The sacral alae, often fat-replaced marrow under a thin cortex, need more.
+# The vertebrae are left alone: closing them would fill the spinal canal.
+ENVELOPE_CLOSING_MM = {"hip_left": 6.0, "hip_right": 6.0, "femur_left": 6.0, "femur_right": 6.0, "sacrum": 12.0}
 
 
 def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Volume:
@@ -46,9 +51,10 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     ct_hu = grid.array
     progress(0.2, "classical: thresholding bone and finding the body midline")
     midline = _body_midline(ct_hu, axes)
-    bone = _bone_mask(ct_hu, axes, midline)
+    bone, canal = _bone_mask(ct_hu, axes, midline)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline)
+    _close_envelopes(labels, (ct_hu > SOFT_TISSUE_HU) & ~canal)
     labels = postprocess(labels, axes[0], midline)
     progress(0.9, "classical: resampling labels back to the input grid")
     return labels_to_grid(replace(grid, array=labels), ct)
@@ -60,11 +66,14 @@ def _axes_mm(grid: Volume) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(grid.origin[a] + np.arange(n) * grid.spacing[a] for a, n in enumerate((i, j, k)))
 
 
-def _bone_mask(ct_hu: np.ndarray, axes, midline: float) -> np.ndarray:
+def _bone_mask(ct_hu: np.ndarray, axes, midline: float) -> tuple[np.ndarray, np.ndarray]:
+    """(bone, canal): thresholded bone with its marrow filled, and the spinal canal holes left open."""
     above = ct_hu > BONE_HU
     central = np.abs(axes[0] - midline) < CANAL_HALF_WIDTH_MM
-    bone = np.stack([_fill_small_holes(plane, _canal_zone(plane, central)) for plane in above])
-    return _drop_small(bone, MIN_PIECE_ML)
+    canal_zone = np.stack([_canal_zone(plane, central) for plane in above])
+    bone = np.stack([_fill_small_holes(plane, zone) for plane, zone in zip(above, canal_zone)])
+    canal = canal_zone & np.stack([ndimage.binary_fill_holes(plane) for plane in bone]) & ~bone
+    return _drop_small(bone, MIN_PIECE_ML), canal
 
 
 def _canal_zone(plane: np.ndarray, central: np.ndarray) -> np.ndarray:
@@ -153,6 +162,27 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
     rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
     label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM, rivals)
     return labels
+
+
+def _close_envelopes(labels: np.ndarray, allowed: np.ndarray) -> None:
+    """Close each bone's label (``ENVELOPE_CLOSING_MM``) and fill its axial sections, in place.
+
+    Only unlabelled ``allowed`` voxels (denser than fat, outside the spinal canal) join a bone, so no bone
+    takes another's voxels and the sacral canal stays open.
+    """
+    step = ndimage.generate_binary_structure(3, 1)
+    for name, radius_mm in ENVELOPE_CLOSING_MM.items():
+        value = BY_NAME[name].value
+        radius = int(round(radius_mm / SPACING_MM))
+        box = ndimage.find_objects((labels == value).astype(np.uint8))
+        if not box:
+            continue
+        box = tuple(slice(max(s.start - radius, 0), s.stop + radius) for s in box[0])
+        mask = np.pad(labels[box] == value, radius)
+        closed = ndimage.binary_closing(mask, ndimage.iterate_structure(step, radius))[(slice(radius, -radius),) * 3]
+        envelope = np.stack([ndimage.binary_fill_holes(section) for section in closed])
+        region = labels[box]
+        region[envelope & (region == 0) & allowed[box]] = value
 
 
 def _iliac_crest_z(bone: np.ndarray, axes, midline: float) -> float | None:
