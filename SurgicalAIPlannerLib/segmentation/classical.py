@@ -7,7 +7,8 @@ erosion, so bones are named by anatomical position relative to landmarks found i
 - each femoral head centre: the deepest point of the lateral bone low in the pelvis (the head is the
   thickest solid bone there);
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
-  lies level with the iliac crests (Tuffier's line).
+  lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
+  has no lumbar spine and all of it is sacrum.
 Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
 between the heads' level and L5/S1; L5..L1 = the column above, cut at the next disc minima; the rest
 of the pelvis is the hip bone of its side. Knee bones are not handled here.
@@ -36,6 +37,9 @@ MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
 CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
+# L4/L5 lies level with the iliac crests (Tuffier's line), the sacral promontory 2-4 cm below them: central
+# bone that stops this far under the crests has no lumbar column on it.
+SACRUM_BELOW_CREST_MM = 10.0
 SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
 SOFT_TISSUE_HU = -100.0  # above fat: what a closed cortical envelope may take in (fatty marrow, partial volume)
 # Cortex thinner than the grid breaks up under the threshold; closing each bone's label over this radius
@@ -147,7 +151,11 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
     head_y = float(np.mean([centre[1] for centre, _ in heads.values()]))
     central = np.abs(x - midline) < LATERAL_MM
     crest_z = _iliac_crest_z(bone, axes, midline)
-    s1_top = _l5_s1_disc(bone & central, axes, crest_z if crest_z is not None else head_z + 140.0)
+    crest_or_guess = crest_z if crest_z is not None else head_z + 140.0
+    central_rows = np.nonzero((bone & central).any(axis=(1, 2)))[0]
+    central_top = float(axes[2][central_rows.max()]) if len(central_rows) else -np.inf
+    lumbar_in_view = central_top >= crest_or_guess - SACRUM_BELOW_CREST_MM
+    s1_top = _l5_s1_disc(bone & central, axes, crest_or_guess) if lumbar_in_view else central_top
     hip_top = crest_z if crest_z is not None else s1_top + 40.0
     for side, sign in (("left", -1), ("right", 1)):
         hip_side = bone & (sign * (x - midline) >= 0) & (z <= hip_top)
@@ -159,6 +167,9 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
         in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
         below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
         labels[bone & (sign * (x - midline) > 0) & (in_head | below_lateral)] = BY_NAME[f"femur_{side}"].value
+    if not lumbar_in_view:
+        log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
+        return labels
     rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
     label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM, rivals)
     return labels

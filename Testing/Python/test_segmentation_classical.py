@@ -5,6 +5,7 @@ import pytest
 
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
+from SurgicalAIPlannerLib.phantoms.phantom import PhantomSpec, build_phantom
 from SurgicalAIPlannerLib.segmentation import classical
 from SurgicalAIPlannerLib.segmentation.engine import segment
 from SurgicalAIPlannerLib.segmentation.evaluation import dice_per_bone
@@ -75,3 +76,12 @@ def test_closing_restores_a_broken_cortex_but_takes_no_fat_canal_or_other_bone()
     assert not np.any(labels[canal]), "the closing filled the canal"
     assert not np.any(labels[hu < -100] == sacrum), "the closing took fat"
     assert np.count_nonzero(labels == hip) == 20 * 3 * 4
+
+
+def test_a_pelvis_without_lumbar_spine_keeps_its_whole_sacrum():
+    """A pelvis-only scan (phantom from real bone shapes, exact labels): the sacrum's own segment borders must not
+    be taken for the L5/S1 disc, which left most of the sacrum to the hip bones (Dice 0.15)."""
+    phantom = build_phantom(PhantomSpec("JIA_MRI", spacing=3.0, region="hip", seed=100), progress=lambda _: None)
+    labels = segment(phantom.ct, "classical", progress=lambda *_: None).labels.array
+    assert not np.isin(labels, [BY_NAME[f"vertebrae_L{level}"].value for level in range(1, 6)]).any()
+    assert dice_per_bone(labels, phantom.labels.array, ["sacrum"])["sacrum"] > 0.85
