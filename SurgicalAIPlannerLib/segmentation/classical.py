@@ -4,8 +4,8 @@ On the canonical RAS grid (3 mm; resampling low-passes a finer CT to it): thresh
 substantial connected components. At 3 mm the hip joints and sacro-iliac joints do not separate by
 erosion, so bones are named by anatomical position relative to landmarks found in the mask itself:
 - the body midline (centre of the body outline);
-- each femoral head centre: the deepest point of the lateral bone low in the pelvis (the head is the
-  thickest solid bone there);
+- each femoral head centre: the deepest bone 50-120 mm from the midline (the head, with the acetabulum
+  around it, is the thickest bone at the hip joint's distance; the trochanters lie farther out);
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
   has no lumbar spine and all of it is sacrum.
@@ -37,6 +37,9 @@ MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
 CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
+# Hip joint centres lie 75-95 mm from the midline in adults; the band allows for a midline found 20 mm off.
+HEAD_BAND_MM = (50.0, 120.0)
+MAX_HEAD_HEIGHT_DIFFERENCE_MM = 25.0  # ~8 degrees of pelvic obliquity over the ~170 mm between the heads
 # L4/L5 lies level with the iliac crests (Tuffier's line), the sacral promontory 2-4 cm below them: central
 # bone that stops this far under the crests has no lumbar column on it.
 SACRUM_BELOW_CREST_MM = 10.0
@@ -126,16 +129,30 @@ def _coordinates(shape: tuple[int, int, int], axes) -> tuple[np.ndarray, np.ndar
 
 
 def _femoral_head(bone: np.ndarray, depth_mm: np.ndarray, axes, midline: float, sign: int) -> tuple[np.ndarray, float] | None:
-    """(centre RAS mm, radius mm) of one femoral head: the deepest lateral bone in the lower half of the pelvis."""
-    x, _, z = _coordinates(bone.shape, axes)
-    lateral = bone & (sign * (x - midline) > LATERAL_MM)
-    if not lateral.any():
+    """(centre RAS mm, radius mm) of one femoral head: the deepest bone at the hip joint's distance from the midline.
+
+    The band, not a height, keeps the trochanters out: how much femur lies below the head depends on the field
+    of view, the head's distance from the midline does not.
+    """
+    x = axes[0][None, None, :]
+    offset = sign * (x - midline)
+    candidates = np.where(bone & (offset > HEAD_BAND_MM[0]) & (offset < HEAD_BAND_MM[1]), depth_mm, 0.0)
+    if not candidates.any():
         return None
-    low_z = np.percentile(np.broadcast_to(z, bone.shape)[lateral], 40)
-    candidates = np.where(lateral & (z < low_z), depth_mm, 0.0)
     k, j, i = np.unravel_index(int(np.argmax(candidates)), bone.shape)
     radius = float(np.clip(candidates[k, j, i] + SPACING_MM, 18.0, 28.0))
     return np.array([axes[0][i], axes[1][j], axes[2][k]]), radius
+
+
+def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tuple[np.ndarray, float]]:
+    """Drop the higher of two heads found at very different heights: a scan with one femur has no head on the
+    other side, and the deepest bone there is then the ilium, above the joint."""
+    if len(heads) == 2 and abs(heads["left"][0][2] - heads["right"][0][2]) > MAX_HEAD_HEIGHT_DIFFERENCE_MM:
+        higher = max(heads, key=lambda side: heads[side][0][2])
+        log.warning("classical: the %s 'femoral head' lies %.0f mm above the other; taken for the ilium (no %s femur)",
+                    higher, abs(heads["left"][0][2] - heads["right"][0][2]), higher)
+        return {side: head for side, head in heads.items() if side != higher}
+    return heads
 
 
 def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
@@ -143,7 +160,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
     x, y, z = _coordinates(bone.shape, axes)
     depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
     heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign) for side, sign in (("left", -1), ("right", 1))}
-    heads = {side: head for side, head in heads.items() if head is not None}
+    heads = _plausible_heads({side: head for side, head in heads.items() if head is not None})
     if not heads:
         log.warning("classical: no femoral head found; nothing is labelled")
         return labels
