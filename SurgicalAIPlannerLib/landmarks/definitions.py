@@ -267,7 +267,21 @@ def _pelvic_plane(surfaces: Mapping[str, Surface], out: _Builder) -> None:
         return
     centres = _hip_centres(out.result, hips)
     regions, anchor_anterior = _app_regions(hips, centres)
-    anterior, tips, frame, converged = anchor_anterior, {}, None, False
+    anterior, frame, converged = anchor_anterior, None, False
+    if all(region.any() for region in regions.values()):  # else the empty ones are reported missing below
+        anterior, frame, converged = _iterate_app(hips, regions, anchor_anterior)
+    for name, region in regions.items():
+        _extreme(out, name, hips[_side(name)], region, anterior,
+                 "most anterior point in the APP frame (iterated tangent plane, anchored on the hip centres)",
+                 app_converged=converged)
+    if frame is not None:
+        _acetabular_angles(out.result, frame)
+
+
+def _iterate_app(hips: Mapping[str, Surface], regions: Mapping[str, np.ndarray],
+                 anchor_anterior: np.ndarray) -> tuple[np.ndarray, PelvicFrame | None, bool]:
+    """(anterior axis, APP frame or None, converged): the plane tangent to the four tips, re-found until it settles."""
+    anterior, tips, frame = anchor_anterior, {}, None
     for _ in range(12):
         previous = tips
         tips = {name: extreme_patch(hips[_side(name)].points[region], hips[_side(name)].at_edge[region], anterior)[0]
@@ -278,14 +292,8 @@ def _pelvic_plane(surfaces: Mapping[str, Surface], out: _Builder) -> None:
             break  # keep the last plane that stayed on the anterior surface
         anterior, frame = candidate.anterior, candidate
         if previous and max(np.linalg.norm(tips[name] - previous[name]) for name in tips) < 0.05:
-            converged = True
-            break
-    for name, region in regions.items():
-        _extreme(out, name, hips[_side(name)], region, anterior,
-                 "most anterior point in the APP frame (iterated tangent plane, anchored on the hip centres)",
-                 app_converged=converged)
-    if frame is not None:
-        _acetabular_angles(out.result, frame)
+            return anterior, frame, True
+    return anterior, frame, False
 
 
 def _side(name: str) -> str:

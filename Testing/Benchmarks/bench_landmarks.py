@@ -1,7 +1,8 @@
 """Landmark detection error (mm) on phantoms of every STAPLE dataset (1 mm and 3 mm) and on the real sample CT.
 
 Phantoms: detection on the phantom CT + its label map against the same definitions applied to the posed
-meshes (exact truth for those definitions). Real CT, against the landmarks derived the same way (same CT, same
+meshes (exact truth for those definitions); and, for the hip, the whole pipeline: detection on the phantom CT +
+the project's own classical segmentation of it. Real CT, against the landmarks derived the same way (same CT, same
 detector) from the v2 reference labels: (1) detection with the project's own classical segmentation
 (``segment(ct, "classical")``), (2) detection with the TotalSegmentator v1 labels. The reference is a model's
 output, not manual truth (none exists for this CT): (1) measures how far the project's pipeline lands from
@@ -73,20 +74,23 @@ def standard_seeds(region_index: int) -> list[int]:
     return [FIRST_SEED + region_index]
 
 
-def phantom_errors(spacing: float, regions: tuple[str, ...] = REGIONS, poses: int | None = None) -> PhantomRun:
+def phantom_errors(spacing: float, regions: tuple[str, ...] = REGIONS, poses: int | None = None,
+                   segmentation: str = "phantom") -> PhantomRun:
     """Detection vs mesh truth on phantoms of every dataset and region; ``poses`` = N: seeds 100 .. 100+N-1 for
-    every region, else the standard one pose per region."""
+    every region, else the standard one pose per region. ``segmentation``: "phantom" (its exact label map) or
+    "classical" (the project's fallback run on the phantom CT)."""
     run = PhantomRun()
     for dataset in available_datasets():
         meshes = load_staple_dataset(dataset, include_foot=True)
         for region in regions:
             seeds = standard_seeds(REGIONS.index(region)) if poses is None else range(FIRST_SEED, FIRST_SEED + poses)
             for seed in seeds:
-                _one_phantom(PhantomSpec(dataset, spacing=spacing, region=region, seed=seed, frame="LPS"), meshes, run)
+                _one_phantom(PhantomSpec(dataset, spacing=spacing, region=region, seed=seed, frame="LPS"), meshes, run,
+                             segmentation)
     return run
 
 
-def _one_phantom(spec: PhantomSpec, meshes: dict, run: PhantomRun) -> None:
+def _one_phantom(spec: PhantomSpec, meshes: dict, run: PhantomRun, segmentation: str) -> None:
     started = time.time()
     pose = f"{spec.dataset} {spec.region} seed {spec.seed}"
     try:
@@ -94,7 +98,11 @@ def _one_phantom(spec: PhantomSpec, meshes: dict, run: PhantomRun) -> None:
     except ValueError as error:
         print(f"  {pose}: skipped ({error})", flush=True)
         return
-    detected = detect_landmarks(phantom.ct, phantom.labels, phantom.names, progress=lambda message: None)
+    if segmentation == "classical":
+        labels, names = segment(phantom.ct, "classical", progress=lambda share, message: None).labels, names_by_value()
+    else:
+        labels, names = phantom.labels, phantom.names
+    detected = detect_landmarks(phantom.ct, labels, names, progress=lambda message: None)
     rows = compare(detected, true_landmarks(phantom))
     for row in rows:
         if row.status == "both":
@@ -145,13 +153,14 @@ def summarise(errors: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 
 
 def phantom_figures(spacings: tuple[float, ...], regions: tuple[str, ...], poses: int | None,
-                    show_worst: bool) -> dict[str, object]:
+                    show_worst: bool, segmentation: str = "phantom") -> dict[str, object]:
     """Prints a table per spacing (and each landmark's worst pose when ``show_worst``); returns the JSON figures."""
     figures: dict[str, object] = {}
+    suffix = "" if segmentation == "phantom" else f"_{segmentation}_segmentation"
     for spacing in spacings:
         print(f"Phantoms at {spacing:g} mm (all STAPLE datasets; regions {', '.join(regions)}; "
-              f"{'one pose per region' if poses is None else f'{poses} poses each'})", flush=True)
-        run = phantom_errors(spacing, regions, poses)
+              f"{'one pose per region' if poses is None else f'{poses} poses each'}; labels: {segmentation})", flush=True)
+        run = phantom_errors(spacing, regions, poses, segmentation)
         table = summarise(run.errors)
         print(f"{'landmark':32s} {'n':>3s} {'mean':>6s} {'median':>6s} {'max':>6s}  (mm; angles in degrees)"
               + ("  worst pose" if show_worst else ""))
@@ -159,8 +168,8 @@ def phantom_figures(spacings: tuple[float, ...], regions: tuple[str, ...], poses
             worst = f"  {run.worst[name][1]}" if show_worst else ""
             print(f"{name:32s} {row['n']:3d} {row['mean']:6.2f} {row['median']:6.2f} {row['max']:6.2f}{worst}")
         print(f"status counts: {dict(run.counts)}")
-        figures[f"phantom_{spacing:g}mm"] = table
-        figures[f"phantom_{spacing:g}mm_status"] = dict(run.counts)
+        figures[f"phantom_{spacing:g}mm{suffix}"] = table
+        figures[f"phantom_{spacing:g}mm{suffix}_status"] = dict(run.counts)
     return figures
 
 
@@ -176,6 +185,7 @@ def main() -> int:
         print(json.dumps({"bench": "landmarks_wide", "poses": args.poses, **figures}, separators=(",", ":")))
         return 0
     figures = phantom_figures(spacings, tuple(args.regions or REGIONS), None, show_worst=False)
+    figures.update(phantom_figures(spacings, ("hip",), None, show_worst=False, segmentation="classical"))
     print("Real CT: landmarks from the classical segmentation and from TotalSegmentator v1 labels vs those from the "
           "v2 reference labels (a model's output, not manual truth)")
     real = real_ct_errors()
