@@ -43,6 +43,7 @@ MAX_HEAD_HEIGHT_DIFFERENCE_MM = 25.0  # ~8 degrees of pelvic obliquity over the 
 # L4/L5 lies level with the iliac crests (Tuffier's line), the sacral promontory 2-4 cm below them: central
 # bone that stops this far under the crests has no lumbar column on it.
 SACRUM_BELOW_CREST_MM = 10.0
+SYMMETRY_REACH_MM = 45.0  # how far the skeleton's mirror plane is sought from the body outline's centre
 SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
 SOFT_TISSUE_HU = -100.0  # above fat: what a closed cortical envelope may take in (fatty marrow, partial volume)
 # Cortex thinner than the grid breaks up under the threshold; closing each bone's label over this radius
@@ -57,7 +58,7 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     axes = _axes_mm(grid)
     ct_hu = grid.array
     progress(0.2, "classical: thresholding bone and finding the body midline")
-    midline = _body_midline(ct_hu, axes)
+    midline = _symmetry_midline(ct_hu > BONE_HU, axes, _body_midline(ct_hu, axes))
     bone, canal = _bone_mask(ct_hu, axes, midline)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline)
@@ -121,6 +122,27 @@ def _body_midline(ct_hu: np.ndarray, axes) -> float:
     counts = body.sum(axis=(1, 2))
     centres = (body.sum(axis=1) * axes[0]).sum(axis=1)[counts > 0] / counts[counts > 0]
     return float(np.median(centres)) if len(centres) else 0.0
+
+
+def _symmetry_midline(bone: np.ndarray, axes, start: float) -> float:
+    """RAS x of the sagittal plane that mirrors the most bone onto bone, within SYMMETRY_REACH_MM of ``start``.
+
+    The skeleton is more symmetric than the body outline, which a field of view or a one-sided soft-tissue
+    mass pulls aside (on a phantom with one leg the outline's centre lay 23 mm off the sacrum).
+    """
+    x = axes[0]
+    step = x[1] - x[0]
+    count = bone.shape[2]
+    best_overlap, best = -1, start
+    for doubled in range(int(np.floor(2 * (start - SYMMETRY_REACH_MM - x[0]) / step)),
+                         int(np.ceil(2 * (start + SYMMETRY_REACH_MM - x[0]) / step)) + 1):
+        low, high = max(0, doubled - (count - 1)), min(count - 1, doubled)  # column i mirrors onto doubled - i
+        if high <= low:
+            continue
+        overlap = np.count_nonzero(bone[..., low : high + 1] & bone[..., doubled - high : doubled - low + 1][..., ::-1])
+        if overlap > best_overlap:
+            best_overlap, best = overlap, float(x[0] + doubled * step / 2)
+    return best
 
 
 def _coordinates(shape: tuple[int, int, int], axes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
