@@ -11,7 +11,7 @@ erosion, so bones are named by anatomical position relative to landmarks found i
   has no lumbar spine and all of it is sacrum.
 Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
 between the heads' level and L5/S1; L5..L1 = the column above, cut at the next disc minima; the rest
-of the pelvis is the hip bone of its side. Knee bones are not handled here.
+of the pelvis is the hip bone of its side. A scan of the legs without the pelvis goes to knee_rules.py.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from scipy import ndimage
 
 from ..imaging.volume import Volume
 from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
+from .knee_rules import is_limb_scan, is_one_limb, label_knees
 from .labels import BY_NAME
 from .postprocess import postprocess
 from .resample import labels_to_grid, to_canonical
@@ -63,7 +64,7 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline)
     _close_envelopes(labels, (ct_hu > SOFT_TISSUE_HU) & ~canal)
-    labels = postprocess(labels, axes[0], midline)
+    labels = postprocess(labels, axes[0], midline, sides_by_position=not is_one_limb(bone, axes[0]))
     progress(0.9, "classical: resampling labels back to the input grid")
     return labels_to_grid(replace(grid, array=labels), ct)
 
@@ -179,6 +180,10 @@ def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tu
 
 def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
     labels = np.zeros(bone.shape, np.uint8)
+    if is_limb_scan(bone, axes[0], midline):
+        log.info("classical: no bone on the midline or a single limb's width: naming knee bones")
+        label_knees(labels, bone, axes, midline, SPACING_MM)
+        return labels
     x, y, z = _coordinates(bone.shape, axes)
     depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
     heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign) for side, sign in (("left", -1), ("right", 1))}

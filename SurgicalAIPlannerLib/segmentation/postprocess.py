@@ -16,8 +16,13 @@ log = logging.getLogger(__name__)
 LONG_BONE_VALUES = {bone.value for bone in BY_VALUE.values() if bone.name.startswith(("femur", "tibia", "fibula"))}
 
 
-def postprocess(labels: np.ndarray, x_mm: np.ndarray, midline_x_mm: float | None = None) -> np.ndarray:
-    """``labels`` [z, y, x] (canonical RAS grid), ``x_mm`` the RAS x of each x index. Returns a cleaned copy."""
+def postprocess(labels: np.ndarray, x_mm: np.ndarray, midline_x_mm: float | None = None,
+                sides_by_position: bool = True) -> np.ndarray:
+    """``labels`` [z, y, x] (canonical RAS grid), ``x_mm`` the RAS x of each x index. Returns a cleaned copy.
+
+    ``sides_by_position=False`` skips the left/right check against the midline: for a single limb, whose side
+    came from its anatomy (the fibula), a midline means nothing.
+    """
     cleaned = np.zeros_like(labels)
     boxes = ndimage.find_objects(labels)
     for value, box in enumerate(boxes, start=1):
@@ -29,7 +34,7 @@ def postprocess(labels: np.ndarray, x_mm: np.ndarray, midline_x_mm: float | None
             mask = _fill_each_axial_slice(mask)
         region = cleaned[box]
         region[mask & (region == 0)] = value
-    return check_sides(cleaned, x_mm, midline_x_mm)
+    return check_sides(cleaned, x_mm, midline_x_mm) if sides_by_position else cleaned
 
 
 def _fill_each_axial_slice(mask: np.ndarray) -> np.ndarray:

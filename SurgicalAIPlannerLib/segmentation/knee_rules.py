@@ -1,0 +1,107 @@
+"""Classical naming of knee bones on the canonical RAS grid ([z, y, x], 3 mm): femur, patella, tibia, fibula per leg.
+
+For a scan of the legs without the pelvis (a knee CT). Per leg:
+- the joint line is the narrowest bone section between the two widest (femoral condyles above, tibial plateau
+  below): the joint space, even where 3 mm partial volume fuses the bones;
+- above it, each axial section's largest bone piece is femur and a separate piece in front of it is patella;
+- below it, the largest piece is tibia and a separate smaller piece is fibula.
+Sides: the patient's left is RAS x below the midline when both legs are in view; a lone leg's side comes from
+its fibula, which lies lateral to the tibia.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy import ndimage, signal
+
+from .labels import BY_NAME
+
+log = logging.getLogger(__name__)
+MIN_CONDYLE_GAP_MM = 30.0  # the widest femoral and tibial sections lie at least this far apart along z
+PATELLA_IN_FRONT_MM = 10.0  # a patella's centre lies this far in front of the femur's in its section
+MIN_PIECE_VOXELS = 2
+MIN_FIBULA_SECTIONS = 3
+MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
+ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
+
+
+def is_limb_scan(bone: np.ndarray, x_mm: np.ndarray, midline: float) -> bool:
+    """No bone on the midline (no sacrum, spine or pubic symphysis), or a single limb's width of bone."""
+    if not bone.any():
+        return False
+    on_midline = bone[..., np.abs(x_mm - midline) < MIDLINE_HALF_WIDTH_MM].sum() >= 0.001 * bone.sum()
+    return not on_midline or is_one_limb(bone, x_mm)
+
+
+def label_knees(labels: np.ndarray, bone: np.ndarray, axes, midline: float, spacing_mm: float) -> None:
+    """Femur, patella, tibia and fibula of each leg in view, in place."""
+    if is_one_limb(bone, axes[0]):  # its side comes from the fibula
+        _label_leg(labels, bone, axes, None, spacing_mm)
+        return
+    x = axes[0][None, None, :]
+    _label_leg(labels, bone & (x < midline), axes, "left", spacing_mm)
+    _label_leg(labels, bone & (x >= midline), axes, "right", spacing_mm)
+
+
+def is_one_limb(bone: np.ndarray, x_mm: np.ndarray) -> bool:
+    """The bone in view is narrower than a pelvis and than two legs side by side."""
+    xs = x_mm[np.nonzero(bone.any(axis=(0, 1)))[0]]
+    return bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM)
+
+
+def _label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spacing_mm: float) -> None:
+    z = axes[2][:, None, None]
+    joint = _joint_line(leg, axes[2], spacing_mm)
+    tibial = leg & (z <= joint) if joint is not None else np.zeros_like(leg)
+    tibia, fibula = _split_sections(tibial, axes[1], in_front=False)
+    if np.count_nonzero(fibula.any(axis=(1, 2))) < MIN_FIBULA_SECTIONS:
+        # No fibula beside the bone below the narrowing: it is no knee joint (e.g. a proximal femur's neck).
+        log.info("classical: no knee joint (narrowing with a fibula below it) in this leg; its bone is taken as femur")
+        tibial, tibia, fibula = (np.zeros_like(leg),) * 3
+    femur, patella = _split_sections(leg & ~tibial, axes[1], in_front=True)
+    side = side or _side_from_fibula(tibia, fibula, axes[0])
+    for name, mask in (("femur", femur), ("patella", patella), ("tibia", tibia), ("fibula", fibula)):
+        labels[mask] = BY_NAME[f"{name}_{side}"].value
+
+
+def _joint_line(leg: np.ndarray, z_mm: np.ndarray, spacing_mm: float) -> float | None:
+    """z (mm) of the narrowest section between the two widest ones (condyles and plateau), if both are in view."""
+    area = ndimage.gaussian_filter1d(leg.sum(axis=(1, 2)).astype(float), 1.0)
+    peaks, _ = signal.find_peaks(area, distance=max(1, int(MIN_CONDYLE_GAP_MM / spacing_mm)))
+    if len(peaks) < 2:
+        return None
+    low, high = sorted(peaks[np.argsort(area[peaks])[-2:]])
+    between = low + int(np.argmin(area[low : high + 1]))
+    return float(z_mm[between])
+
+
+def _split_sections(part: np.ndarray, y_mm: np.ndarray, in_front: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(main bone, the other bone): per axial section, the largest piece and the separate pieces beside it
+    (only those in front of it when ``in_front``: a patella, not a femoral osteophyte)."""
+    main, other = np.zeros_like(part), np.zeros_like(part)
+    for k in np.nonzero(part.any(axis=(1, 2)))[0]:
+        pieces, count = ndimage.label(part[k])
+        sizes = np.bincount(pieces.ravel())
+        sizes[0] = 0
+        largest = int(np.argmax(sizes))
+        main[k] = pieces == largest
+        main_y = np.nonzero(main[k])[0].mean()
+        for piece in range(1, count + 1):
+            if piece == largest or sizes[piece] < MIN_PIECE_VOXELS:
+                continue
+            ahead_mm = (np.nonzero(pieces == piece)[0].mean() - main_y) * abs(y_mm[1] - y_mm[0])
+            if not in_front or ahead_mm > PATELLA_IN_FRONT_MM:
+                other[k] |= pieces == piece
+    return main, other
+
+
+def _side_from_fibula(tibia: np.ndarray, fibula: np.ndarray, x_mm: np.ndarray) -> str:
+    """The fibula is lateral: on the left leg at lower RAS x than the tibia. Without a fibula, RAS x < 0 is left."""
+    if fibula.any() and tibia.any():
+        fibula_x, tibia_x = x_mm[np.nonzero(fibula)[2]].mean(), x_mm[np.nonzero(tibia)[2]].mean()
+        return "left" if fibula_x < tibia_x else "right"
+    bone_x = x_mm[np.nonzero(tibia | fibula)[2]] if (tibia | fibula).any() else np.array([0.0])
+    log.warning("classical: one leg without a fibula in view; its side is taken from the scanner's x axis")
+    return "left" if bone_x.mean() < 0 else "right"

@@ -1,0 +1,60 @@
+"""The classical fallback on knee scans: phantoms from real bone shapes with exact labels (STAPLE meshes)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from SurgicalAIPlannerLib.phantoms import PhantomSpec, build_phantom
+from SurgicalAIPlannerLib.segmentation.engine import segment
+from SurgicalAIPlannerLib.segmentation.evaluation import dice_per_bone
+from SurgicalAIPlannerLib.segmentation.labels import BY_NAME
+from SurgicalAIPlannerLib.segmentation.resample import to_canonical
+
+KNEE_BONES = ("femur", "patella", "tibia", "fibula")
+
+
+@pytest.fixture(scope="module")
+def knees():
+    """Both knees of JIA_MRI at 3 mm, on the canonical RAS grid (x = patient's left to right)."""
+    phantom = build_phantom(PhantomSpec("JIA_MRI", spacing=3.0, region="knee", seed=101), progress=lambda _: None)
+    return to_canonical(phantom.ct, (3.0,) * 3), to_canonical(phantom.labels, (3.0,) * 3, is_label=True)
+
+
+def _classical(ct):
+    return segment(ct, "classical", progress=lambda *_: None).labels.array
+
+
+def test_both_knees_get_femur_patella_tibia_and_fibula_on_their_sides(knees):
+    ct, truth = knees
+    names = [f"{bone}_{side}" for bone in KNEE_BONES for side in ("left", "right")]
+    scores = dice_per_bone(_classical(ct), truth.array, names)
+    assert min(scores.values()) > 0.9, scores
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_lone_knee_takes_its_side_from_the_fibula(knees, side):
+    """One leg in view: no midline to go by. The fibula lies lateral to the tibia, so the left leg's fibula is at
+    lower RAS x; a mistake here would name every bone of the leg for the wrong side."""
+    ct, truth = knees
+    half = ct.array.shape[2] // 2
+    keep = slice(0, half) if side == "left" else slice(half, None)
+    shift = 0.0 if side == "left" else half * ct.spacing[0]
+    lone = replace(ct, array=np.ascontiguousarray(ct.array[..., keep]),
+                   origin=(ct.origin[0] + shift, ct.origin[1], ct.origin[2]))
+    labels = _classical(lone)
+    wrong = "right" if side == "left" else "left"
+    assert not np.isin(labels, [BY_NAME[f"{bone}_{wrong}"].value for bone in KNEE_BONES]).any()
+    scores = dice_per_bone(labels, truth.array[..., keep], [f"{bone}_{side}" for bone in KNEE_BONES])
+    assert min(scores.values()) > 0.9, scores
+
+
+def test_proximal_femurs_without_a_knee_get_no_tibia():
+    """TLEM2_CT's hip region holds two proximal femurs and no pelvis: a limb scan, but the narrowing under the
+    trochanters has no fibula beside it, so it is no knee joint."""
+    phantom = build_phantom(PhantomSpec("TLEM2_CT", spacing=3.0, region="hip", seed=100), progress=lambda _: None)
+    labels = _classical(phantom.ct)
+    assert not np.isin(labels, [BY_NAME[f"{bone}_{side}"].value for bone in ("tibia", "fibula", "patella")
+                                for side in ("left", "right")]).any()
+    scores = dice_per_bone(labels, phantom.labels.array, ["femur_left", "femur_right"])
+    assert min(scores.values()) > 0.95, scores
