@@ -1,8 +1,8 @@
 """Landmark detection error (mm) on phantoms of every STAPLE dataset (1 mm and 3 mm) and on the real sample CT.
 
 Phantoms: detection on the phantom CT + its label map against the same definitions applied to the posed
-meshes (exact truth for those definitions); and, for the hip, the whole pipeline: detection on the phantom CT +
-the project's own classical segmentation of it. Real CT, against the landmarks derived the same way (same CT, same
+meshes (exact truth for those definitions); and, for the hip and knee, the whole pipeline: detection on the
+phantom CT + the project's own classical segmentation of it. Real CT, against the landmarks derived the same way (same CT, same
 detector) from the v2 reference labels: (1) detection with the project's own classical segmentation
 (``segment(ct, "classical")``), (2) detection with the TotalSegmentator v1 labels. The reference is a model's
 output, not manual truth (none exists for this CT): (1) measures how far the project's pipeline lands from
@@ -185,7 +185,7 @@ def main() -> int:
         print(json.dumps({"bench": "landmarks_wide", "poses": args.poses, **figures}, separators=(",", ":")))
         return 0
     figures = phantom_figures(spacings, tuple(args.regions or REGIONS), None, show_worst=False)
-    figures.update(phantom_figures(spacings, ("hip",), None, show_worst=False, segmentation="classical"))
+    figures.update(phantom_figures(spacings, WIDE_REGIONS, None, show_worst=False, segmentation="classical"))
     print("Real CT: landmarks from the classical segmentation and from TotalSegmentator v1 labels vs those from the "
           "v2 reference labels (a model's output, not manual truth)")
     real = real_ct_errors()
