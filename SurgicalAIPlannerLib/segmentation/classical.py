@@ -59,8 +59,9 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     axes = _axes_mm(grid)
     ct_hu = grid.array
     progress(0.2, "classical: thresholding bone and finding the body midline")
-    midline = _symmetry_midline(ct_hu > BONE_HU, axes, _body_midline(ct_hu, axes))
-    bone, canal = _bone_mask(ct_hu, axes, midline)
+    above = _bone_on_grid(ct)
+    midline = _symmetry_midline(above, axes, _body_midline(ct_hu, axes))
+    bone, canal = _bone_mask(above, axes, midline)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline)
     _close_envelopes(labels, (ct_hu > SOFT_TISSUE_HU) & ~canal)
@@ -75,9 +76,19 @@ def _axes_mm(grid: Volume) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(grid.origin[a] + np.arange(n) * grid.spacing[a] for a, n in enumerate((i, j, k)))
 
 
-def _bone_mask(ct_hu: np.ndarray, axes, midline: float) -> tuple[np.ndarray, np.ndarray]:
+def _bone_on_grid(ct: Volume) -> np.ndarray:
+    """Grid cells at least half of which is above BONE_HU at the CT's own resolution.
+
+    Thresholding first and then low-passing the bone indicator (its partial-volume fraction) keeps dense cortex
+    from spreading: low-passed, 1 400 HU cortex lifts the voxels beside it above 100 HU (a 1.5 mm phantom's bones
+    came out 36 % too large). On a CT already at the grid's spacing this is the plain threshold.
+    """
+    indicator = replace(ct, array=np.where(ct.array > BONE_HU, 100, 0).astype(np.int16))
+    return to_canonical(indicator, (SPACING_MM,) * 3).array >= 50
+
+
+def _bone_mask(above: np.ndarray, axes, midline: float) -> tuple[np.ndarray, np.ndarray]:
     """(bone, canal): thresholded bone with its marrow filled, and the spinal canal holes left open."""
-    above = ct_hu > BONE_HU
     central = np.abs(axes[0] - midline) < CANAL_HALF_WIDTH_MM
     canal_zone = np.stack([_canal_zone(plane, central) for plane in above])
     bone = np.stack([_fill_small_holes(plane, zone) for plane, zone in zip(above, canal_zone)])
