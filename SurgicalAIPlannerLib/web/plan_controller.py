@@ -14,6 +14,7 @@ import math
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 # Edits closer together than this form one undo step (a slider being dragged, a number being typed).
 UNDO_MERGE_S = 1.0
+# Edits of the same part of the plan (one handle dragged on) merge over longer pauses: on a loaded machine a
+# render can take over a second between two steps of the same drag, which must still undo as one.
+SAME_PART_MERGE_S = 3.0
 # The autosave (plan JSON + .mrb, about 0.5 s on the sample) waits for the edits to pause this long.
 AUTOSAVE_DELAY_S = 0.5
 # Page angle values are rounded to this many decimals; a smaller difference is not an edit.
@@ -59,6 +63,16 @@ class PlanSnapshot:
         geometry = plan.geometry()
         return cls(plan.implants, plan.node_matrices(), geometry.cut_center, geometry.cut_normal, plan.decisions)
 
+    def parts_changed_from(self, other: "PlanSnapshot") -> frozenset[str]:
+        """Names of what differs from ``other``: node names of moved transforms, "implants", "neckCut"."""
+        parts = {name for name, matrix in self.matrices.items()
+                 if name not in other.matrices or not np.allclose(matrix, other.matrices[name])}
+        if self.implants != other.implants:
+            parts.add("implants")
+        if not (np.allclose(self.cut_center, other.cut_center) and np.allclose(self.cut_normal, other.cut_normal)):
+            parts.add("neckCut")
+        return frozenset(parts)
+
     def restore_into(self, plan: ThaPlanSession) -> None:
         plan.restore(self.implants, self.matrices, self.cut_center, self.cut_normal, self.decisions)
 
@@ -66,17 +80,22 @@ class PlanSnapshot:
 class PlanHistory:
     """Undo/redo stacks of plan snapshots; ``current`` is the snapshot the page shows."""
 
-    def __init__(self, current: PlanSnapshot) -> None:
+    def __init__(self, current: PlanSnapshot, clock: Callable[[], float] = time.monotonic) -> None:
         self.current = current
         self.undo_stack: list[PlanSnapshot] = []
         self.redo_stack: list[PlanSnapshot] = []
+        self._clock = clock
         self._last_change = -math.inf
+        self._last_parts: frozenset[str] = frozenset()
 
     def changed(self, snapshot: PlanSnapshot) -> None:
-        now = time.monotonic()
-        if now - self._last_change > UNDO_MERGE_S or not self.undo_stack:
+        now = self._clock()
+        parts = snapshot.parts_changed_from(self.current)
+        pause = now - self._last_change
+        same_edit = pause <= UNDO_MERGE_S or (parts == self._last_parts and pause <= SAME_PART_MERGE_S)
+        if not same_edit or not self.undo_stack:
             self.undo_stack.append(self.current)
-        self._last_change = now
+        self._last_change, self._last_parts = now, parts
         self.current = snapshot
         self.redo_stack.clear()
 
