@@ -40,6 +40,9 @@ CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
 # Hip joint centres lie 75-95 mm from the midline in adults; the band allows for a midline found 20 mm off.
 HEAD_BAND_MM = (50.0, 120.0)
+# A head's radius is 18-28 mm; even split from the acetabulum it is >= 16 mm deep on the 3 mm grid (phantoms,
+# sample), while the thickest bone of an upper abdomen's ribs is ~5 mm deep.
+MIN_HEAD_DEPTH_MM = 12.0
 MAX_HEAD_HEIGHT_DIFFERENCE_MM = 25.0  # ~8 degrees of pelvic obliquity over the ~170 mm between the heads
 # L4/L5 lies level with the iliac crests (Tuffier's line), the sacral promontory 2-4 cm below them: central
 # bone that stops this far under the crests has no lumbar column on it.
@@ -171,8 +174,8 @@ def _femoral_head(bone: np.ndarray, depth_mm: np.ndarray, axes, midline: float, 
     x = axes[0][None, None, :]
     offset = sign * (x - midline)
     candidates = np.where(bone & (offset > HEAD_BAND_MM[0]) & (offset < HEAD_BAND_MM[1]), depth_mm, 0.0)
-    if not candidates.any():
-        return None
+    if candidates.max() < MIN_HEAD_DEPTH_MM:
+        return None  # ribs, a scan above the pelvis: no bone there is thick enough to be a femoral head
     k, j, i = np.unravel_index(int(np.argmax(candidates)), bone.shape)
     radius = float(np.clip(candidates[k, j, i] + SPACING_MM, 18.0, 28.0))
     return np.array([axes[0][i], axes[1][j], axes[2][k]]), radius

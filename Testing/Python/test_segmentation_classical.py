@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import TOTALSEG_DIR
 
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
@@ -120,3 +121,10 @@ def test_a_finer_ct_is_not_over_segmented():
     labels = segment(phantom.ct, "classical", progress=lambda *_: None).labels.array
     scores = dice_per_bone(labels, phantom.labels.array, ["hip_left", "hip_right", "femur_left", "femur_right"])
     assert min(scores.values()) > 0.85, scores
+
+
+def test_a_scan_above_the_pelvis_gets_no_invented_pelvis():
+    """TotalSegmentator's upper-abdomen crop (T11-L2, ribs): it used to come back with hips, femurs, a sacrum and
+    "L4/L5" on the ribs and thoracolumbar spine. Without the sacrum no level can be counted, so nothing is named."""
+    ct = load_ct(TOTALSEG_DIR / "example_ct_sm.nii.gz")
+    assert not segment(ct, "classical", progress=lambda *_: None).labels.array.any()
