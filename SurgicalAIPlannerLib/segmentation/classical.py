@@ -1,17 +1,19 @@
 """Classical bone segmentation for when no model fits: HU threshold, connected components, position rules.
 
-On the canonical RAS grid (3 mm; resampling low-passes a finer CT to it): threshold, fill small holes (marrow) slice by slice, keep
-substantial connected components. At 3 mm the hip joints and sacro-iliac joints do not separate by
-erosion, so bones are named by anatomical position relative to landmarks found in the mask itself:
-- the body midline (centre of the body outline);
+Bone = the cells of the canonical RAS grid (3 mm) at least half above the threshold at the CT's own resolution;
+small holes (marrow) filled slice by slice, substantial connected components kept. At 3 mm the hip joints and
+sacro-iliac joints do not separate by erosion, so bones are named by anatomical position relative to landmarks
+found in the mask itself:
+- the midline (the skeleton's mirror plane);
 - each femoral head centre: the deepest bone 50-120 mm from the midline (the head, with the acetabulum
-  around it, is the thickest bone at the hip joint's distance; the trochanters lie farther out);
+  around it, is the thickest bone at the hip joint's distance; the trochanters lie farther out), if >= 12 mm deep;
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
   has no lumbar spine and all of it is sacrum.
 Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
 between the heads' level and L5/S1; L5..L1 = the column above, cut at the next disc minima; the rest
-of the pelvis is the hip bone of its side. A scan of the legs without the pelvis goes to knee_rules.py.
+of the pelvis is the hip bone of its side; each bone's envelope is then closed over fatty marrow. A scan of the
+legs without the pelvis goes to knee_rules.py.
 """
 
 from __future__ import annotations
