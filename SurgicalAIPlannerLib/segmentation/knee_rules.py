@@ -61,7 +61,7 @@ def _label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spac
         log.info("classical: no knee joint (narrowing with a fibula below it) in this leg; its bone is taken as femur")
         tibial, tibia, fibula = (np.zeros_like(leg),) * 3
     femur, patella = _split_sections(leg & ~tibial, axes[1], in_front=True)
-    side = side or _side_from_fibula(tibia, fibula, axes[0])
+    side = side or _side_from_fibula(tibia, fibula, leg, axes[0])
     for name, mask in (("femur", femur), ("patella", patella), ("tibia", tibia), ("fibula", fibula)):
         labels[mask] = BY_NAME[f"{name}_{side}"].value
 
@@ -97,11 +97,12 @@ def _split_sections(part: np.ndarray, y_mm: np.ndarray, in_front: bool) -> tuple
     return main, other
 
 
-def _side_from_fibula(tibia: np.ndarray, fibula: np.ndarray, x_mm: np.ndarray) -> str:
-    """The fibula is lateral: on the left leg at lower RAS x than the tibia. Without a fibula, RAS x < 0 is left."""
+def _side_from_fibula(tibia: np.ndarray, fibula: np.ndarray, leg: np.ndarray, x_mm: np.ndarray) -> str:
+    """The fibula is lateral: on the left leg at lower RAS x than the tibia. Without a fibula in view the side can
+    only come from the scanner's x axis (the leg's centre left or right of x = 0), which is logged as a guess."""
     if fibula.any() and tibia.any():
         fibula_x, tibia_x = x_mm[np.nonzero(fibula)[2]].mean(), x_mm[np.nonzero(tibia)[2]].mean()
         return "left" if fibula_x < tibia_x else "right"
-    bone_x = x_mm[np.nonzero(tibia | fibula)[2]] if (tibia | fibula).any() else np.array([0.0])
-    log.warning("classical: one leg without a fibula in view; its side is taken from the scanner's x axis")
-    return "left" if bone_x.mean() < 0 else "right"
+    side = "left" if x_mm[np.nonzero(leg)[2]].mean() < 0 else "right"
+    log.warning("classical: one leg and no fibula in view; called it %s from the scanner's x axis (a guess)", side)
+    return side

@@ -58,3 +58,14 @@ def test_proximal_femurs_without_a_knee_get_no_tibia():
                                 for side in ("left", "right")]).any()
     scores = dice_per_bone(labels, phantom.labels.array, ["femur_left", "femur_right"])
     assert min(scores.values()) > 0.95, scores
+
+
+def test_a_lone_femur_without_fibula_takes_its_side_from_the_scanner_axis():
+    """No fibula to go by: the leg's centre left (RAS x < 0) or right of the scanner axis decides, logged as a guess.
+    TLEM2_CT's left proximal femur lies at RAS x < 0."""
+    phantom = build_phantom(PhantomSpec("TLEM2_CT", spacing=3.0, region="hip", seed=100), progress=lambda _: None)
+    ct = to_canonical(phantom.ct, (3.0,) * 3)
+    left_half = replace(ct, array=np.ascontiguousarray(ct.array[..., : ct.array.shape[2] // 2]))
+    labels = _classical(left_half)
+    assert np.any(labels == BY_NAME["femur_left"].value)
+    assert not np.isin(labels, [BY_NAME[f"{bone}_right"].value for bone in KNEE_BONES]).any()
