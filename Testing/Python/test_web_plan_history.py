@@ -20,36 +20,32 @@ def snapshot(cup_x: float = 0.0, cut_z: float = 0.0, implants: str = "cup 52") -
                         np.array([0.0, 0.0, cut_z]), np.array([0.0, 0.0, 1.0]), ())
 
 
-def test_a_slow_drag_of_one_handle_is_one_undo_step():
-    """Steps 2 s apart (a render on a loaded machine) of the same cup drag undo together."""
+def history_after(*edits: tuple[float, PlanSnapshot]) -> PlanHistory:
+    """A history started from ``snapshot()`` that then saw each (pause in seconds, new snapshot) in turn."""
     clock = Clock()
     history = PlanHistory(snapshot(), clock)
-    for step in range(1, 5):
-        clock.now += 2.0
-        history.changed(snapshot(cup_x=float(step)))
+    for pause, edited in edits:
+        clock.now += pause
+        history.changed(edited)
+    return history
+
+
+def test_a_slow_drag_of_one_handle_is_one_undo_step():
+    """Steps 2 s apart (a render on a loaded machine) of the same cup drag undo together."""
+    history = history_after(*[(2.0, snapshot(cup_x=float(step))) for step in range(1, 5)])
     assert len(history.undo_stack) == 1
     assert history.undo().matrices["cupTransform"][0, 3] == 0.0
 
 
 def test_edits_of_different_parts_are_separate_steps_after_a_pause():
-    clock = Clock()
-    history = PlanHistory(snapshot(), clock)
-    clock.now += 2.0
-    history.changed(snapshot(cup_x=5.0))
-    clock.now += 2.0
-    history.changed(snapshot(cup_x=5.0, cut_z=3.0))  # the neck cut, not the cup
-    clock.now += 2.0
-    history.changed(snapshot(cup_x=5.0, cut_z=3.0, implants="cup 54"))
+    history = history_after((2.0, snapshot(cup_x=5.0)),
+                            (2.0, snapshot(cup_x=5.0, cut_z=3.0)),  # the neck cut, not the cup
+                            (2.0, snapshot(cup_x=5.0, cut_z=3.0, implants="cup 54")))
     assert len(history.undo_stack) == 3
     assert history.undo().implants == "cup 52" and history.current.cut_center[2] == 3.0
 
 
 def test_the_same_handle_moved_again_after_a_long_pause_is_a_new_step():
-    clock = Clock()
-    history = PlanHistory(snapshot(), clock)
-    clock.now += 1.0
-    history.changed(snapshot(cup_x=1.0))
-    clock.now += 10.0
-    history.changed(snapshot(cup_x=2.0))
+    history = history_after((1.0, snapshot(cup_x=1.0)), (10.0, snapshot(cup_x=2.0)))
     assert len(history.undo_stack) == 2
     assert history.undo().matrices["cupTransform"][0, 3] == 1.0
