@@ -150,7 +150,7 @@ def _symmetry_midline(bone: np.ndarray, axes, start: float) -> float:
     x = axes[0]
     step = x[1] - x[0]
     count = bone.shape[2]
-    best_overlap, best = -1, start
+    best_overlap, best = 0, start  # no bone mirrored onto bone anywhere: keep the outline's centre
     for doubled in range(int(np.floor(2 * (start - SYMMETRY_REACH_MM - x[0]) / step)),
                          int(np.ceil(2 * (start + SYMMETRY_REACH_MM - x[0]) / step)) + 1):
         low, high = max(0, doubled - (count - 1)), min(count - 1, doubled)  # column i mirrors onto doubled - i

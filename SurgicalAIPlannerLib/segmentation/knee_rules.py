@@ -30,7 +30,7 @@ ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
 def is_limb_scan(bone: np.ndarray, x_mm: np.ndarray, midline: float) -> bool:
     """No bone on the midline (no sacrum, spine or pubic symphysis), or a single limb's width of bone."""
     if not bone.any():
-        return False
+        return False  # nothing to name
     on_midline = bone[..., np.abs(x_mm - midline) < MIDLINE_HALF_WIDTH_MM].sum() >= 0.001 * bone.sum()
     return not on_midline or is_one_limb(bone, x_mm)
 
@@ -46,9 +46,9 @@ def label_knees(labels: np.ndarray, bone: np.ndarray, axes, midline: float, spac
 
 
 def is_one_limb(bone: np.ndarray, x_mm: np.ndarray) -> bool:
-    """The bone in view is narrower than a pelvis and than two legs side by side."""
+    """The bone in view is narrower than a pelvis and than two legs side by side (False without bone)."""
     xs = x_mm[np.nonzero(bone.any(axis=(0, 1)))[0]]
-    return bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM)
+    return bool(len(xs)) and bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM)
 
 
 def _label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spacing_mm: float) -> None:

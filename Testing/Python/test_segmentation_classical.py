@@ -1,5 +1,7 @@
 """The classical fallback on the real sample CT, scored against TotalSegmentator's output (not manual truth)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import TOTALSEG_DIR
@@ -128,3 +130,10 @@ def test_a_scan_above_the_pelvis_gets_no_invented_pelvis():
     "L4/L5" on the ribs and thoracolumbar spine. Without the sacrum no level can be counted, so nothing is named."""
     ct = load_ct(TOTALSEG_DIR / "example_ct_sm.nii.gz")
     assert not segment(ct, "classical", progress=lambda *_: None).labels.array.any()
+
+
+def test_a_ct_without_bone_gets_an_empty_label_map(sample_ct_file):
+    """No bone at all (a soft-tissue phantom, a wrong series): nothing named, and no error from the limb check."""
+    ct = load_ct(sample_ct_file)
+    boneless = replace(ct, array=np.full_like(ct.array, 40))
+    assert not segment(boneless, "classical", progress=lambda *_: None).labels.array.any()
