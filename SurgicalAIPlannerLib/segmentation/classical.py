@@ -29,7 +29,7 @@ from ..imaging.volume import Volume
 from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
 from .knee_rules import is_limb_scan, is_one_limb, label_knees
 from .labels import BY_NAME
-from .postprocess import postprocess
+from .postprocess import fill_axial_sections, postprocess
 from .resample import labels_to_grid, to_canonical
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def _bone_mask(above: np.ndarray, axes, midline: float) -> tuple[np.ndarray, np.
     central = np.abs(axes[0] - midline) < CANAL_HALF_WIDTH_MM
     canal_zone = np.stack([_canal_zone(plane, central) for plane in above])
     bone = np.stack([_fill_small_holes(plane, zone) for plane, zone in zip(above, canal_zone)])
-    canal = canal_zone & np.stack([ndimage.binary_fill_holes(plane) for plane in bone]) & ~bone
+    canal = canal_zone & fill_axial_sections(bone) & ~bone
     return _drop_small(bone, MIN_PIECE_ML), canal
 
 
@@ -251,7 +251,7 @@ def _close_envelopes(labels: np.ndarray, allowed: np.ndarray) -> None:
         box = tuple(slice(max(s.start - radius, 0), s.stop + radius) for s in box[0])
         mask = np.pad(labels[box] == value, radius)
         closed = ndimage.binary_closing(mask, ndimage.iterate_structure(step, radius))[(slice(radius, -radius),) * 3]
-        envelope = np.stack([ndimage.binary_fill_holes(section) for section in closed])
+        envelope = fill_axial_sections(closed)
         region = labels[box]
         region[envelope & (region == 0) & allowed[box]] = value
 

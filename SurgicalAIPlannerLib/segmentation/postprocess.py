@@ -31,15 +31,15 @@ def postprocess(labels: np.ndarray, x_mm: np.ndarray, midline_x_mm: float | None
         mask = _largest_component(labels[box] == value)
         mask = ndimage.binary_fill_holes(mask)
         if value in LONG_BONE_VALUES:
-            mask = _fill_each_axial_slice(mask)
+            mask = fill_axial_sections(mask)
         region = cleaned[box]
         region[mask & (region == 0)] = value
     return check_sides(cleaned, x_mm, midline_x_mm) if sides_by_position else cleaned
 
 
-def _fill_each_axial_slice(mask: np.ndarray) -> np.ndarray:
-    """Every axial section of a long bone is solid (cortex around marrow), even where the marrow opens
-    to the field of view's edge and so is no cavity in 3D."""
+def fill_axial_sections(mask: np.ndarray) -> np.ndarray:
+    """``mask`` [z, y, x] with the holes of each axial section filled: a long bone's section is solid (cortex
+    around marrow) even where the marrow opens to the field of view's edge and so is no cavity in 3D."""
     return np.stack([ndimage.binary_fill_holes(section) for section in mask])
 
 
