@@ -13,12 +13,12 @@ is clear, and its position does not depend on where a segmentation split femur f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
+from ..imaging.sampling import PointSampler, sphere_directions, volume_sampler
 from ..imaging.volume import Volume
 from .surfaces import fit_sphere_robust
 
@@ -35,8 +35,6 @@ MIN_EDGES = 60
 MAX_RMS_MM = 2.5
 MAX_SHIFT_MM = 8.0  # farther from the label's centre means the edges belong to another structure
 
-MaskSampler = Callable[[np.ndarray], np.ndarray]
-
 
 @dataclass(frozen=True)
 class SphereOnCt:
@@ -46,30 +44,7 @@ class SphereOnCt:
     edges: int
 
 
-def sphere_directions(count: int) -> np.ndarray:
-    """``count`` unit vectors spread evenly over the sphere (golden-angle spiral), deterministic."""
-    index = np.arange(count) + 0.5
-    z = 1.0 - 2.0 * index / count
-    azimuth = np.pi * (1.0 + np.sqrt(5.0)) * index
-    ring = np.sqrt(1.0 - z * z)
-    return np.c_[ring * np.cos(azimuth), ring * np.sin(azimuth), z]
-
-
-def volume_sampler(volume: Volume, order: int) -> MaskSampler:
-    """Function RAS points (..., 3) -> values of ``volume`` (trilinear for order 1); NaN outside the grid."""
-    ras_to_ijk = np.linalg.inv(volume.ijk_to_ras())
-    array = volume.array.astype(np.float32)
-
-    def sample(points: np.ndarray) -> np.ndarray:
-        flat = points.reshape(-1, 3) @ ras_to_ijk[:3, :3].T + ras_to_ijk[:3, 3]
-        values = ndimage.map_coordinates(array, [flat[:, 2], flat[:, 1], flat[:, 0]], order=order,
-                                         mode="constant", cval=np.nan)
-        return values.reshape(points.shape[:-1])
-
-    return sample
-
-
-def refine_head_on_ct(ct: Volume, hip_mask: MaskSampler, centre: np.ndarray, radius: float) -> SphereOnCt | str:
+def refine_head_on_ct(ct: Volume, hip_mask: PointSampler, centre: np.ndarray, radius: float) -> SphereOnCt | str:
     """Head sphere from the CT's edges, started at the label sphere (``centre``, ``radius``).
 
     ``hip_mask`` tells which RAS points lie in that side's hip bone (rays into it are skipped). Returns the
@@ -96,7 +71,7 @@ def refine_head_on_ct(ct: Volume, hip_mask: MaskSampler, centre: np.ndarray, rad
     return fit
 
 
-def _head_edges(sample: MaskSampler, hip_mask: MaskSampler, centre: np.ndarray, radius: float,
+def _head_edges(sample: PointSampler, hip_mask: PointSampler, centre: np.ndarray, radius: float,
                 directions: np.ndarray, band: float) -> np.ndarray:
     """Edge points (N, 3): per uncovered ray, the steepest drop within ``band`` of ``radius`` that falls from
     bone towards soft tissue by at least MIN_DROP_HU (sub-sample position from a parabola through the slope)."""
@@ -127,7 +102,7 @@ def _head_edges(sample: MaskSampler, hip_mask: MaskSampler, centre: np.ndarray, 
     return centre + edge_radius[:, None] * directions[rays]
 
 
-def _interior_level(sample: MaskSampler, centre: np.ndarray, radius: float, directions: np.ndarray) -> float:
+def _interior_level(sample: PointSampler, centre: np.ndarray, radius: float, directions: np.ndarray) -> float:
     """Median HU of the head's inner half (metal and points outside the grid left out)."""
     values = sample(centre + np.linspace(0.0, 0.5 * radius, 6)[None, :, None] * directions[::3, None, :]).ravel()
     values = values[np.isfinite(values) & (values < METAL_HU)]

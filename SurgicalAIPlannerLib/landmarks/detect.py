@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..imaging.sampling import volume_sampler
 from ..imaging.volume import Volume
-from .ct_edges import SphereOnCt, refine_head_on_ct, volume_sampler
+from .ct_edges import SphereOnCt, refine_head_on_ct
 from .definitions import HeadRefiner, compute_landmarks
 from .model import LandmarkSet
 from .spine import LEVELS, VertebraCloud, lumbar_landmarks, vertebra_cloud

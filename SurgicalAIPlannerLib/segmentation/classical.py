@@ -5,8 +5,9 @@ small holes (marrow) filled slice by slice, substantial connected components kep
 sacro-iliac joints do not separate by erosion, so bones are named by anatomical position relative to landmarks
 found in the mask itself:
 - the midline (the skeleton's mirror plane);
-- each femoral head centre: the deepest bone 50-120 mm from the midline (the head, with the acetabulum
-  around it, is the thickest bone at the hip joint's distance; the trochanters lie farther out), if >= 12 mm deep;
+- each femoral head centre: first the deepest bone 50-120 mm from the midline (the head, with the acetabulum
+  around it, is the thickest bone at the hip joint's distance; the trochanters lie farther out), if >= 12 mm
+  deep; then the centre of the CT's strongest concentric edge near it (head_search.py);
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
   has no lumbar spine and all of it is sacrum.
@@ -28,6 +29,7 @@ from scipy import ndimage
 from ..imaging.volume import Volume
 from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
 from .knee_rules import is_limb_scan, is_one_limb, label_knees
+from .head_search import refine_head_centre
 from .labels import BY_NAME
 from .postprocess import fill_axial_sections, postprocess
 from .resample import labels_to_grid, to_canonical
@@ -68,7 +70,7 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     midline = _symmetry_midline(above, axes, _body_midline(ct_hu, axes))
     bone, canal = _bone_mask(above, axes, midline)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
-    labels = _name_by_position(bone, axes, midline)
+    labels = _name_by_position(bone, axes, midline, grid)
     _close_envelopes(labels, (ct_hu > SOFT_TISSUE_HU) & ~canal)
     labels = postprocess(labels, axes[0], midline, sides_by_position=not is_one_limb(bone, axes[0]))
     progress(0.9, "classical: resampling labels back to the input grid")
@@ -194,7 +196,7 @@ def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tu
     return heads
 
 
-def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
+def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> np.ndarray:
     labels = np.zeros(bone.shape, np.uint8)
     if is_limb_scan(bone, axes[0], midline):
         log.info("classical: no bone on the midline or a single limb's width: naming knee bones")
@@ -204,6 +206,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float) -> np.ndarray:
     depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
     heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign) for side, sign in (("left", -1), ("right", 1))}
     heads = _plausible_heads({side: head for side, head in heads.items() if head is not None})
+    heads = {side: (refine_head_centre(grid, bone, centre), radius) for side, (centre, radius) in heads.items()}
     if not heads:
         log.warning("classical: no femoral head found; nothing is labelled")
         return labels
