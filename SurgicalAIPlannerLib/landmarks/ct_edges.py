@@ -34,6 +34,7 @@ MAX_PASSES = 10
 MIN_EDGES = 60
 MAX_RMS_MM = 2.5
 MAX_SHIFT_MM = 8.0  # farther from the label's centre means the edges belong to another structure
+START_RADIUS_STEPS_MM = (0.0, 2.0, 4.0, 6.0)  # added to the label radius, tried in turn while refused
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,24 @@ def refine_head_on_ct(ct: Volume, hip_mask: PointSampler, centre: np.ndarray, ra
     """Head sphere from the CT's edges, started at the label sphere (``centre``, ``radius``).
 
     ``hip_mask`` tells which RAS points lie in that side's hip bone (rays into it are skipped). Returns the
-    sphere, or a sentence saying why the CT gave no reliable edge (the caller keeps the label sphere).
+    sphere, or a sentence saying why the CT gave no reliable edge (the caller keeps the label sphere). A refused
+    start is retried with larger radii (START_RADIUS_STEPS_MM): a femur label that stops inside a joint fused at
+    3 mm gives a label sphere a few mm too small, and its band then misses the head's edge.
     """
     sample = volume_sampler(ct, order=1)
     directions = sphere_directions(RAY_COUNT)
     start = np.asarray(centre, dtype=float)
+    reasons = []
+    for step in START_RADIUS_STEPS_MM:
+        fit = _refine_from(sample, hip_mask, start, radius + step, directions)
+        if isinstance(fit, SphereOnCt):
+            return fit
+        reasons.append(fit)
+    return reasons[0] if len(set(reasons)) == 1 else f"{reasons[0]} (also from larger starting radii)"
+
+
+def _refine_from(sample: PointSampler, hip_mask: PointSampler, start: np.ndarray, radius: float,
+                 directions: np.ndarray) -> SphereOnCt | str:
     centre, fit = start, None
     for index in range(MAX_PASSES):
         band = BANDS_MM[min(index, len(BANDS_MM) - 1)]
