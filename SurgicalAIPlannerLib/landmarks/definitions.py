@@ -116,7 +116,10 @@ def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder, head_re
                   0.9 * (1.0 - neck[2]), direction=neck[1], edge_fraction=neck[2])
     _shaft_axis(femur, centre, side, out)
     _trochanters(femur, centre, side, out)
-    _acetabulum(surfaces.get(f"hip_{side}"), centre, radius, side, out)
+    # The socket wraps the femur label's head: a segmentation that split femur from hip bone inside the head leaves a
+    # socket as small as its label sphere, which the CT head may exceed by 3-4 mm.
+    smallest_head = min(radius, extras.get("label_sphere_radius_mm", radius))
+    _acetabulum(surfaces.get(f"hip_{side}"), centre, radius, smallest_head, side, out)
 
 
 def _femoral_head(femur: Surface, side: str):
@@ -236,14 +239,15 @@ def extreme_patch(points: np.ndarray, at_edge: np.ndarray, direction: np.ndarray
     return tip, bool(at_edge[depth < TIP_SCALE_MM].any())
 
 
-def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, side: str, out: _Builder) -> None:
+def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, smallest_head: float, side: str,
+                out: _Builder) -> None:
     name = f"acetabulum_center_{side}"
     if hip is None:
         out.missing(name, f"hip_{side} is not in the segmentation")
         return
     points = hip.real()
     fit = fit_sphere_trimmed(points, head, reach_mm=head_radius + 8.0)
-    if fit is None or not head_radius - 1.0 <= fit[1] <= head_radius + 8.0:
+    if fit is None or not smallest_head - 1.0 <= fit[1] <= head_radius + 8.0:
         out.missing(name, f"no spherical acetabular surface found on hip_{side} around the femoral head")
         return
     centre, radius, residual, count = fit

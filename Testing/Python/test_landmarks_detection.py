@@ -147,7 +147,7 @@ def test_real_ct_head_centre_from_the_fallback_segmentation(sample_ct_file, v2_h
     """The classical fallback's femur stops inside the joint (fused at 3 mm), so its label sphere is 2-4 mm too
     small and the CT fit from it was refused (left) or settled on a wrong 22 mm sphere (right): 14 / 7 mm off the
     reference's head. Larger starting radii reach the head's edge (reference: the CT fit seeded by
-    TotalSegmentator v2's labels, not manual truth; measured 3.2 / 1.7 mm)."""
+    TotalSegmentator v2's labels, not manual truth; measured 3.2 / 1.7 mm), and the acetabulum is still fitted."""
     ct = load_ct(sample_ct_file)
     labels = segment(ct, "classical", progress=lambda *_: None).labels
     landmarks = _hip_landmarks(ct, labels, names_by_value())
@@ -155,3 +155,5 @@ def test_real_ct_head_centre_from_the_fallback_segmentation(sample_ct_file, v2_h
         head, reference = (found.landmarks[f"femoral_head_center_{side}"] for found in (landmarks, v2_hip_landmarks))
         assert head.method.startswith("CT: "), head.method
         assert np.linalg.norm(head.position_ras - reference.position_ras) < 4.0, (side, head.position_ras)
+        # The fallback's socket is carved by its own smaller label sphere; it must still be fitted.
+        assert landmarks.landmarks[f"acetabulum_center_{side}"].present, side
