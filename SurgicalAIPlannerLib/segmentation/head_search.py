@@ -43,6 +43,8 @@ def refine_head_centre(grid: Volume, bone: np.ndarray, guess: np.ndarray) -> np.
             return centre
         scores = np.concatenate([shell_scores(sample, candidates[start : start + CHUNK], directions)
                                  for start in range(0, len(candidates), CHUNK)])
+        if not np.isfinite(scores.max()):
+            return centre  # no candidate with enough rays in view and clear of metal: keep the guess
         centre = candidates[int(np.argmax(scores))]
     return centre
 
