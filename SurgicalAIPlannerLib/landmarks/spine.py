@@ -39,6 +39,10 @@ MIDLINE_MM = 2.0
 CANAL_SEARCH_MM, MIN_CANAL_AREA_MM2 = 10.0, 20.0
 # The endplates are fitted on the body's columns (cells of this size) within this radius of the body centre.
 ENDPLATE_CORE_MM, ENDPLATE_CELL_MM = 12.0, 1.5
+# Largest angle between the endplates' bisector and the column's axis (the hint): a lumbar body's endplates tilt
+# ~5-20 deg from it. Beyond this the fit read something else as an endplate (a neighbour's bone in a level cut in
+# the wrong place, a cropped mask's cut face) and is not used: it turned the frame off the canal.
+MAX_ENDPLATE_TILT_DEG = 40.0
 # Points (about) used to fit the plane of symmetry.
 SYMMETRY_SAMPLES = 4000
 # Mirror distances count up to this (mm) in the plane of symmetry's fit.
@@ -119,7 +123,9 @@ def vertebra_frame(points: np.ndarray, superior_hint: np.ndarray, iterations: in
         frame = VertebraFrame(centre, *_axes(seed.ras(canal.mean(axis=0)) - centre, superior))
         body = points[frame.local(points)[:, 1] < _canal_walls(frame.local(seed.ras(canal)))[0]]
         centre = body.mean(axis=0)
-        superior = _endplate_axis(body, VertebraFrame(centre, frame.left, frame.posterior, frame.superior))
+        fitted = _endplate_axis(body, VertebraFrame(centre, frame.left, frame.posterior, frame.superior))
+        if np.degrees(np.arccos(np.clip(fitted @ hint, -1.0, 1.0))) <= MAX_ENDPLATE_TILT_DEG:
+            superior = fitted
     left = _symmetry_normal(points, VertebraFrame(centre, *_axes(frame.posterior, superior)))
     posterior = unit(np.cross(superior, left))
     frame = VertebraFrame(centre, left, posterior, np.cross(left, posterior))
