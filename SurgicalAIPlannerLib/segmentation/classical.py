@@ -14,7 +14,7 @@ found in the mask itself:
 Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
 between the heads' level and L5/S1; L5..L1 = the column above, cut at the next disc minima; the rest
 of the pelvis is the hip bone of its side; each bone's envelope is then closed over fatty marrow. A scan of the
-legs without the pelvis goes to knee_rules.py.
+legs without the pelvis goes to knee_rules.py, on a grid as fine as the CT's coarsest spacing (1.5-3 mm).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from .resample import labels_to_grid, to_canonical
 
 log = logging.getLogger(__name__)
 SPACING_MM = 3.0
+LIMB_SPACING_MM = (1.5, 3.0)  # a limb scan's grid: the CT's coarsest spacing, within these bounds
 BONE_HU = 100.0  # at 3 mm, partial volume puts cancellous bone near 100-200 HU
 BODY_HU = -400.0
 MIN_PIECE_ML = 3.0
@@ -64,14 +65,35 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     progress(0.0, "classical: resampling to 3 mm RAS grid")
     grid = to_canonical(ct, (SPACING_MM,) * 3)
     axes = _axes_mm(grid)
-    ct_hu = grid.array
     progress(0.2, "classical: thresholding bone and finding the body midline")
-    above = _bone_on_grid(ct)
-    midline = _symmetry_midline(above, axes, _body_midline(ct_hu, axes))
-    bone, canal = _bone_mask(above, axes, midline)
+    above = _bone_on_grid(ct, SPACING_MM)
+    midline = _symmetry_midline(above, axes, _body_midline(grid.array, axes))
+    bone, canal = _bone_mask(above, axes, midline, SPACING_MM)
+    if is_limb_scan(bone, axes[0], midline):
+        return _segment_limbs(ct, midline, progress)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline, grid)
-    _close_envelopes(labels, (ct_hu > SOFT_TISSUE_HU) & ~canal)
+    _close_envelopes(labels, (grid.array > SOFT_TISSUE_HU) & ~canal, SPACING_MM)
+    labels = postprocess(labels, axes[0], midline)
+    progress(0.9, "classical: resampling labels back to the input grid")
+    return labels_to_grid(replace(grid, array=labels), ct)
+
+
+def _segment_limbs(ct: Volume, midline: float, progress: Callable[[float, str], None]) -> Volume:
+    """Knee bones of a scan of the legs, on a grid as fine as the CT allows (LIMB_SPACING_MM).
+
+    The knee rules work section by section, which is cheap on a limb's field of view; at 3 mm a finer CT's
+    patellofemoral gap closes and the thin fibula loses half its voxels to the grid.
+    """
+    spacing = float(np.clip(max(ct.spacing), *LIMB_SPACING_MM))
+    progress(0.4, f"classical: no pelvis in view; naming knee bones on a {spacing:.1f} mm grid")
+    log.info("classical: no bone on the midline or a single limb's width: naming knee bones (%.1f mm grid)", spacing)
+    grid = to_canonical(ct, (spacing,) * 3)
+    axes = _axes_mm(grid)
+    bone, canal = _bone_mask(_bone_on_grid(ct, spacing), axes, midline, spacing)
+    labels = np.zeros(bone.shape, np.uint8)
+    label_knees(labels, bone, axes, midline, spacing)
+    _close_envelopes(labels, (grid.array > SOFT_TISSUE_HU) & ~canal, spacing)
     labels = postprocess(labels, axes[0], midline, sides_by_position=not is_one_limb(bone, axes[0]))
     progress(0.9, "classical: resampling labels back to the input grid")
     return labels_to_grid(replace(grid, array=labels), ct)
@@ -83,7 +105,7 @@ def _axes_mm(grid: Volume) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(grid.origin[a] + np.arange(n) * grid.spacing[a] for a, n in enumerate((i, j, k)))
 
 
-def _bone_on_grid(ct: Volume) -> np.ndarray:
+def _bone_on_grid(ct: Volume, spacing_mm: float) -> np.ndarray:
     """Grid cells at least half of which is above BONE_HU at the CT's own resolution.
 
     Thresholding first and then low-passing the bone indicator (its partial-volume fraction) keeps dense cortex
@@ -91,16 +113,16 @@ def _bone_on_grid(ct: Volume) -> np.ndarray:
     came out 36 % too large). On a CT already at the grid's spacing this is the plain threshold.
     """
     indicator = replace(ct, array=np.multiply(ct.array > BONE_HU, 100, dtype=np.int16))  # no int64 temporary
-    return to_canonical(indicator, (SPACING_MM,) * 3).array >= 50
+    return to_canonical(indicator, (spacing_mm,) * 3).array >= 50
 
 
-def _bone_mask(above: np.ndarray, axes, midline: float) -> tuple[np.ndarray, np.ndarray]:
+def _bone_mask(above: np.ndarray, axes, midline: float, spacing_mm: float) -> tuple[np.ndarray, np.ndarray]:
     """(bone, canal): thresholded bone with its marrow filled, and the spinal canal holes left open."""
     central = np.abs(axes[0] - midline) < CANAL_HALF_WIDTH_MM
     canal_zone = np.stack([_canal_zone(plane, central) for plane in above])
-    bone = np.stack([_fill_small_holes(plane, zone) for plane, zone in zip(above, canal_zone)])
+    bone = np.stack([_fill_small_holes(plane, zone, spacing_mm) for plane, zone in zip(above, canal_zone)])
     canal = canal_zone & fill_axial_sections(bone) & ~bone
-    return _drop_small(bone, MIN_PIECE_ML), canal
+    return _drop_small(bone, MIN_PIECE_ML, spacing_mm), canal
 
 
 def _canal_zone(plane: np.ndarray, central: np.ndarray) -> np.ndarray:
@@ -116,21 +138,21 @@ def _canal_zone(plane: np.ndarray, central: np.ndarray) -> np.ndarray:
     return zone
 
 
-def _fill_small_holes(plane: np.ndarray, canal_zone: np.ndarray) -> np.ndarray:
+def _fill_small_holes(plane: np.ndarray, canal_zone: np.ndarray, spacing_mm: float) -> np.ndarray:
     """Fill marrow cavities, but not the pelvic ring's inside or the spinal canal."""
     holes, count = ndimage.label(ndimage.binary_fill_holes(plane) & ~plane)
     if not count:
         return plane
     index = np.arange(1, count + 1)
-    sizes = np.bincount(holes.ravel())[1:] * SPACING_MM**2
+    sizes = np.bincount(holes.ravel())[1:] * spacing_mm**2
     centres = np.rint(ndimage.center_of_mass(holes > 0, holes, index)).astype(int).reshape(-1, 2)
     marrow = index[(sizes <= MAX_MARROW_MM2) & ~canal_zone[centres[:, 0], centres[:, 1]]]
     return plane | np.isin(holes, marrow)
 
 
-def _drop_small(mask: np.ndarray, min_ml: float) -> np.ndarray:
+def _drop_small(mask: np.ndarray, min_ml: float, spacing_mm: float) -> np.ndarray:
     components, _ = ndimage.label(mask)
-    sizes = np.bincount(components.ravel()) * SPACING_MM**3 / 1000.0
+    sizes = np.bincount(components.ravel()) * spacing_mm**3 / 1000.0
     sizes[0] = 0
     return np.isin(components, np.nonzero(sizes >= min_ml)[0])
 
@@ -198,10 +220,6 @@ def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tu
 
 def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> np.ndarray:
     labels = np.zeros(bone.shape, np.uint8)
-    if is_limb_scan(bone, axes[0], midline):
-        log.info("classical: no bone on the midline or a single limb's width: naming knee bones")
-        label_knees(labels, bone, axes, midline, SPACING_MM)
-        return labels
     x, y, z = _coordinates(bone.shape, axes)
     depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
     heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign) for side, sign in (("left", -1), ("right", 1))}
@@ -238,7 +256,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
     return labels
 
 
-def _close_envelopes(labels: np.ndarray, allowed: np.ndarray) -> None:
+def _close_envelopes(labels: np.ndarray, allowed: np.ndarray, spacing_mm: float) -> None:
     """Close each bone's label (``ENVELOPE_CLOSING_MM``) and fill its axial sections, in place.
 
     Only unlabelled ``allowed`` voxels (denser than fat, outside the spinal canal) join a bone, so no bone
@@ -247,7 +265,7 @@ def _close_envelopes(labels: np.ndarray, allowed: np.ndarray) -> None:
     step = ndimage.generate_binary_structure(3, 1)
     for name, radius_mm in ENVELOPE_CLOSING_MM.items():
         value = BY_NAME[name].value
-        radius = int(round(radius_mm / SPACING_MM))
+        radius = int(round(radius_mm / spacing_mm))
         box = ndimage.find_objects((labels == value).astype(np.uint8))
         if not box:
             continue

@@ -1,4 +1,4 @@
-"""Classical naming of knee bones on the canonical RAS grid ([z, y, x], 3 mm): femur, patella, tibia, fibula per leg.
+"""Classical naming of knee bones on a canonical RAS grid ([z, y, x], 1.5-3 mm): femur, patella, tibia, fibula per leg.
 
 For a scan of the legs without the pelvis (a knee CT). Per leg:
 - the joint line is the narrowest bone section between the two widest (femoral condyles above, tibial plateau
@@ -21,7 +21,7 @@ from .labels import BY_NAME
 log = logging.getLogger(__name__)
 MIN_CONDYLE_GAP_MM = 30.0  # the widest femoral and tibial sections lie at least this far apart along z
 PATELLA_IN_FRONT_MM = 10.0  # a patella's centre lies this far in front of the femur's in its section
-MIN_PIECE_VOXELS = 2
+MIN_PIECE_MM2 = 18.0  # smaller pieces of a section are noise, not a patella or fibula
 MIN_FIBULA_SECTIONS = 3
 MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
 ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
@@ -81,6 +81,7 @@ def _split_sections(part: np.ndarray, y_mm: np.ndarray, in_front: bool) -> tuple
     """(main bone, the other bone): per axial section, the largest piece and the separate pieces beside it
     (only those in front of it when ``in_front``: a patella, not a femoral osteophyte)."""
     main, other = np.zeros_like(part), np.zeros_like(part)
+    min_piece = MIN_PIECE_MM2 / abs(y_mm[1] - y_mm[0]) ** 2  # voxels (square grid)
     for k in np.nonzero(part.any(axis=(1, 2)))[0]:
         pieces, count = ndimage.label(part[k])
         sizes = np.bincount(pieces.ravel())
@@ -89,7 +90,7 @@ def _split_sections(part: np.ndarray, y_mm: np.ndarray, in_front: bool) -> tuple
         main[k] = pieces == largest
         main_y = np.nonzero(main[k])[0].mean()
         for piece in range(1, count + 1):
-            if piece == largest or sizes[piece] < MIN_PIECE_VOXELS:
+            if piece == largest or sizes[piece] < min_piece:
                 continue
             ahead_mm = (np.nonzero(pieces == piece)[0].mean() - main_y) * abs(y_mm[1] - y_mm[0])
             if not in_front or ahead_mm > PATELLA_IN_FRONT_MM:

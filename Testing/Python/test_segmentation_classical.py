@@ -72,7 +72,7 @@ def test_closing_restores_a_broken_cortex_but_takes_no_fat_canal_or_other_bone()
     labels[(r >= 5) & (r < 8) & ~((y == 15) & (x < 15) & (np.abs(z - 10) <= 2))] = sacrum  # cortex gap, 5 slices
     labels[:, 14:17, 2:6] = hip  # a neighbour the closing must not take
     canal = r < 2
-    classical._close_envelopes(labels, (hu > classical.SOFT_TISSUE_HU) & ~canal)
+    classical._close_envelopes(labels, (hu > classical.SOFT_TISSUE_HU) & ~canal, classical.SPACING_MM)
     marrow = (r >= 2) & (r < 5)
     assert np.all(labels[marrow] == sacrum), "the marrow inside the broken cortex was not restored"
     assert np.all(labels[(y == 15) & (x < 15) & (r >= 5) & (r < 7)] == sacrum), "the cortex gap stayed open"

@@ -69,3 +69,15 @@ def test_a_lone_femur_without_fibula_takes_its_side_from_the_scanner_axis():
     labels = _classical(left_half)
     assert np.any(labels == BY_NAME["femur_left"].value)
     assert not np.isin(labels, [BY_NAME[f"{bone}_right"].value for bone in KNEE_BONES]).any()
+
+
+def test_a_finer_knee_ct_keeps_its_fibulas_and_patellas():
+    """Knee CTs are usually thin-slice. On the 3 mm grid a 1.5 mm CT's fibulas lost a third of their voxels (Dice
+    0.70/0.71) and its patellofemoral gap closed (right patella 0.80); limb scans now run on a grid as fine as the
+    CT's coarsest spacing, down to 1.5 mm."""
+    phantom = build_phantom(PhantomSpec("JIA_MRI", spacing=1.5, region="knee", seed=101), progress=lambda _: None)
+    names = [f"{bone}_{side}" for bone in KNEE_BONES for side in ("left", "right")]
+    scores = dice_per_bone(_classical(phantom.ct), phantom.labels.array, names)
+    assert min(scores[f"fibula_{side}"] for side in ("left", "right")) > 0.75, scores
+    assert scores["patella_right"] > 0.85, scores
+    assert min(scores[f"{bone}_{side}"] for bone in ("femur", "tibia") for side in ("left", "right")) > 0.9, scores
