@@ -28,7 +28,7 @@ from scipy import ndimage
 
 from ..imaging.volume import Volume
 from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
-from .knee_rules import is_limb_scan, is_one_limb, label_knees
+from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg
 from .head_search import refine_head_centre
 from .labels import BY_NAME
 from .postprocess import fill_axial_sections, postprocess
@@ -48,6 +48,13 @@ HEAD_BAND_MM = (50.0, 120.0)
 # A head's radius is 18-28 mm; even split from the acetabulum it is >= 16 mm deep on the 3 mm grid (phantoms,
 # sample), while the thickest bone of an upper abdomen's ribs is ~5 mm deep.
 MIN_HEAD_DEPTH_MM = 12.0
+# The femoral head centres lie above the lowest midline bone (pubic symphysis, coccyx) or at most this far below.
+HEAD_BELOW_PELVIS_MM = 30.0
+MIDLINE_GAP_MM = 30.0
+# A scan whose bone reaches this far below the heads has the knees in view (femur ~400-500 mm long); its legs
+# are named by the knee rules below mid-femur (under the lesser trochanters, ~60 mm below the heads).
+LEG_IN_VIEW_MM = 250.0
+LEG_CUT_BELOW_HEAD_MM = 150.0
 MAX_HEAD_HEIGHT_DIFFERENCE_MM = 25.0  # ~8 degrees of pelvic obliquity over the ~170 mm between the heads
 # L4/L5 lies level with the iliac crests (Tuffier's line), the sacral promontory 2-4 cm below them: central
 # bone that stops this far under the crests has no lumbar column on it.
@@ -191,15 +198,17 @@ def _coordinates(shape: tuple[int, int, int], axes) -> tuple[np.ndarray, np.ndar
     return axes[0][None, None, :], axes[1][None, :, None], axes[2][:, None, None]
 
 
-def _femoral_head(bone: np.ndarray, depth_mm: np.ndarray, axes, midline: float, sign: int) -> tuple[np.ndarray, float] | None:
+def _femoral_head(bone: np.ndarray, depth_mm: np.ndarray, axes, midline: float, sign: int,
+                  lowest_mm: float) -> tuple[np.ndarray, float] | None:
     """(centre RAS mm, radius mm) of one femoral head: the deepest bone at the hip joint's distance from the midline.
 
     The band, not a height, keeps the trochanters out: how much femur lies below the head depends on the field
-    of view, the head's distance from the midline does not.
+    of view, the head's distance from the midline does not. Only bone above ``lowest_mm`` (z) is searched: the
+    knees of a scan down to the legs lie in the same band and are as thick.
     """
-    x = axes[0][None, None, :]
+    x, z = axes[0][None, None, :], axes[2][:, None, None]
     offset = sign * (x - midline)
-    candidates = np.where(bone & (offset > HEAD_BAND_MM[0]) & (offset < HEAD_BAND_MM[1]), depth_mm, 0.0)
+    candidates = np.where(bone & (offset > HEAD_BAND_MM[0]) & (offset < HEAD_BAND_MM[1]) & (z >= lowest_mm), depth_mm, 0.0)
     if candidates.max() < MIN_HEAD_DEPTH_MM:
         return None  # ribs, a scan above the pelvis: no bone there is thick enough to be a femoral head
     k, j, i = np.unravel_index(int(np.argmax(candidates)), bone.shape)
@@ -222,7 +231,9 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
     labels = np.zeros(bone.shape, np.uint8)
     x, y, z = _coordinates(bone.shape, axes)
     depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
-    heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign) for side, sign in (("left", -1), ("right", 1))}
+    pelvis_bottom = _pelvis_bottom(bone, axes, midline)
+    heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign, pelvis_bottom - HEAD_BELOW_PELVIS_MM)
+             for side, sign in (("left", -1), ("right", 1))}
     heads = _plausible_heads({side: head for side, head in heads.items() if head is not None})
     heads = {side: (refine_head_centre(grid, bone, centre), radius) for side, (centre, radius) in heads.items()}
     if not heads:
@@ -248,12 +259,40 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
         in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
         below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
         labels[bone & (sign * (x - midline) > 0) & (in_head | below_lateral)] = BY_NAME[f"femur_{side}"].value
+    _label_legs_below(labels, bone, axes, midline, head_z)
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
         return labels
     rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
     label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM, rivals)
     return labels
+
+
+def _pelvis_bottom(bone: np.ndarray, axes, midline: float) -> float:
+    """Lowest z (mm) of the midline bone that runs down from the top (spine, sacrum, coccyx, pubic symphysis),
+    gaps up to MIDLINE_GAP_MM allowed: the feet of a long-leg scan may also cross the midline, far below."""
+    on_midline = bone[..., np.abs(axes[0] - midline) < CANAL_HALF_WIDTH_MM].any(axis=(1, 2))
+    rows = np.nonzero(on_midline)[0][::-1]
+    if not len(rows):
+        return float(axes[2][0])
+    gaps = np.nonzero(np.abs(np.diff(axes[2][rows])) > MIDLINE_GAP_MM)[0]
+    return float(axes[2][rows[gaps[0]] if len(gaps) else rows[-1]])
+
+
+def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float, head_z: float) -> None:
+    """A scan that reaches the knees: each leg below mid-femur is named by the knee rules, in place.
+
+    The pelvis rules give a femur everything below its head on its side, which on a hip-to-ankle scan would be
+    the whole leg. Pelvis-only scans (femurs cut within LEG_IN_VIEW_MM of the heads) are left as they are.
+    """
+    z = axes[2][:, None, None]
+    if axes[2][np.nonzero(bone.any(axis=(1, 2)))[0].min()] > head_z - LEG_IN_VIEW_MM:
+        return
+    cut = z < head_z - LEG_CUT_BELOW_HEAD_MM
+    labels[cut[:, 0, 0]] = 0
+    x = axes[0][None, None, :]
+    for side, sign in (("left", -1), ("right", 1)):
+        label_leg(labels, bone & cut & (sign * (x - midline) > 0), axes, side, SPACING_MM)
 
 
 def _close_envelopes(labels: np.ndarray, allowed: np.ndarray, spacing_mm: float) -> None:

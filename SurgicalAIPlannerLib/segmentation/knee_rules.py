@@ -23,6 +23,9 @@ MIN_CONDYLE_GAP_MM = 30.0  # the widest femoral and tibial sections lie at least
 PATELLA_IN_FRONT_MM = 10.0  # a patella's centre lies this far in front of the femur's in its section
 MIN_PIECE_MM2 = 18.0  # smaller pieces of a section are noise, not a patella or fibula
 MIN_FIBULA_SECTIONS = 3
+SHANK_SHARE = 0.6
+FOOT_AP_MM = 90.0  # a foot's sections are longer front to back; a shank's are < 60 mm, a knee's with patella ~100
+# mm but a knee is never the lowest bone of a leg in view  # of a leg's sections with a second bone beside the main one: a shank (tibia and fibula)
 MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
 ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
 
@@ -38,11 +41,11 @@ def is_limb_scan(bone: np.ndarray, x_mm: np.ndarray, midline: float) -> bool:
 def label_knees(labels: np.ndarray, bone: np.ndarray, axes, midline: float, spacing_mm: float) -> None:
     """Femur, patella, tibia and fibula of each leg in view, in place."""
     if is_one_limb(bone, axes[0]):  # its side comes from the fibula
-        _label_leg(labels, bone, axes, None, spacing_mm)
+        label_leg(labels, bone, axes, None, spacing_mm)
         return
     x = axes[0][None, None, :]
-    _label_leg(labels, bone & (x < midline), axes, "left", spacing_mm)
-    _label_leg(labels, bone & (x >= midline), axes, "right", spacing_mm)
+    label_leg(labels, bone & (x < midline), axes, "left", spacing_mm)
+    label_leg(labels, bone & (x >= midline), axes, "right", spacing_mm)
 
 
 def is_one_limb(bone: np.ndarray, x_mm: np.ndarray) -> bool:
@@ -51,15 +54,23 @@ def is_one_limb(bone: np.ndarray, x_mm: np.ndarray) -> bool:
     return bool(len(xs)) and bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM)
 
 
-def _label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spacing_mm: float) -> None:
+def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spacing_mm: float) -> None:
+    """Femur, patella, tibia and fibula of one leg's bone, in place; ``side`` None: from its fibula."""
     z = axes[2][:, None, None]
     joint = _joint_line(leg, axes[2], spacing_mm)
     tibial = leg & (z <= joint) if joint is not None else np.zeros_like(leg)
     tibia, fibula = _split_sections(tibial, axes[1], in_front=False)
     if np.count_nonzero(fibula.any(axis=(1, 2))) < MIN_FIBULA_SECTIONS:
-        # No fibula beside the bone below the narrowing: it is no knee joint (e.g. a proximal femur's neck).
-        log.info("classical: no knee joint (narrowing with a fibula below it) in this leg; its bone is taken as femur")
-        tibial, tibia, fibula = (np.zeros_like(leg),) * 3
+        # No fibula beside the bone below the narrowing: it is no knee joint. Two bones side by side all along
+        # are a shank (an ankle scan); one bone is a femur (e.g. a proximal femur's neck made the narrowing).
+        tibia, fibula = _split_sections(leg, axes[1], in_front=False)
+        sections = np.count_nonzero(leg.any(axis=(1, 2)))
+        if np.count_nonzero(fibula.any(axis=(1, 2))) >= SHANK_SHARE * sections:
+            log.info("classical: no knee joint in this leg, two bones side by side: tibia and fibula")
+            tibial = leg
+        else:
+            log.info("classical: no knee joint (narrowing with a fibula below it) in this leg; its bone is taken as femur")
+            tibial, tibia, fibula = (np.zeros_like(leg),) * 3
     femur, patella = _split_sections(leg & ~tibial, axes[1], in_front=True)
     side = side or _side_from_fibula(tibia, fibula, leg, axes[0])
     for name, mask in (("femur", femur), ("patella", patella), ("tibia", tibia), ("fibula", fibula)):
