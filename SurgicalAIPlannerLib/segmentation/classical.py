@@ -76,7 +76,7 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     above = _bone_on_grid(ct, SPACING_MM)
     midline = _symmetry_midline(above, axes, _body_midline(grid.array, axes))
     bone, canal = _bone_mask(above, axes, midline, SPACING_MM)
-    if is_limb_scan(bone, axes[0], midline):
+    if is_limb_scan(bone, axes, midline):
         return _segment_limbs(ct, midline, progress)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
     labels = _name_by_position(bone, axes, midline, grid)

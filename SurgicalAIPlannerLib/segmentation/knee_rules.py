@@ -24,17 +24,27 @@ PATELLA_IN_FRONT_MM = 10.0  # a patella's centre lies this far in front of the f
 MIN_PIECE_MM2 = 18.0  # smaller pieces of a section are noise, not a patella or fibula
 MIN_FIBULA_SECTIONS = 3
 SHANK_SHARE = 0.6
+# The ankle: above it tibia and fibula side by side in most sections, below it a foot longer front to back.
+SHANK_CHECK_MM = 60.0
+SYNDESMOSIS_MM = 15.0  # just above the ankle the fibula is bound to the tibia: one piece on a 1.5-3 mm grid
+ANKLE_SHANK_SHARE = 0.6
+FOOT_LONGER_MM = 15.0
 FOOT_AP_MM = 90.0  # a foot's sections are longer front to back; a shank's are < 60 mm, a knee's with patella ~100
 # mm but a knee is never the lowest bone of a leg in view  # of a leg's sections with a second bone beside the main one: a shank (tibia and fibula)
 MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
+PELVIS_REACH_MM = 300.0  # a pelvis in view lies within this of the top of the bone (iliac crest to symphysis ~200 mm)
 ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
 
 
-def is_limb_scan(bone: np.ndarray, x_mm: np.ndarray, midline: float) -> bool:
-    """No bone on the midline (no sacrum, spine or pubic symphysis), or a single limb's width of bone."""
+def is_limb_scan(bone: np.ndarray, axes, midline: float) -> bool:
+    """No bone on the midline (no sacrum, spine or pubic symphysis) within PELVIS_REACH_MM of the top of the bone
+    in view, or a single limb's width of bone. Lower down, only feet cross the midline (a long-leg scan's)."""
     if not bone.any():
         return False  # nothing to name
-    on_midline = bone[..., np.abs(x_mm - midline) < MIDLINE_HALF_WIDTH_MM].sum() >= 0.001 * bone.sum()
+    x_mm, z_mm = axes[0], axes[2]
+    top = z_mm[np.nonzero(bone.any(axis=(1, 2)))[0].max()]
+    upper = bone[z_mm >= top - PELVIS_REACH_MM]
+    on_midline = upper[..., np.abs(x_mm - midline) < MIDLINE_HALF_WIDTH_MM].sum() >= 0.001 * upper.sum()
     return not on_midline or is_one_limb(bone, x_mm)
 
 
@@ -55,9 +65,15 @@ def is_one_limb(bone: np.ndarray, x_mm: np.ndarray) -> bool:
 
 
 def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spacing_mm: float) -> None:
-    """Femur, patella, tibia and fibula of one leg's bone, in place; ``side`` None: from its fibula."""
+    """Femur, patella, tibia and fibula of one leg's bone, in place; ``side`` None: from its fibula. A foot in view
+    (no label of its own) is left unlabelled."""
     z = axes[2][:, None, None]
+    ankle = _ankle_line(leg, axes, spacing_mm)
+    if ankle is not None:
+        leg = leg & (z > ankle)
     joint = _joint_line(leg, axes[2], spacing_mm)
+    if joint is not None and _second_bone_beside(leg & (z > joint), axes[1])[axes[2] > joint].mean() >= SHANK_SHARE:
+        joint = None  # a narrowing with tibia and fibula above it is no knee joint
     tibial = leg & (z <= joint) if joint is not None else np.zeros_like(leg)
     tibia, fibula = _split_sections(tibial, axes[1], in_front=False)
     if np.count_nonzero(fibula.any(axis=(1, 2))) < MIN_FIBULA_SECTIONS:
@@ -75,6 +91,35 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
     side = side or _side_from_fibula(tibia, fibula, leg, axes[0])
     for name, mask in (("femur", femur), ("patella", patella), ("tibia", tibia), ("fibula", fibula)):
         labels[mask] = BY_NAME[f"{name}_{side}"].value
+
+
+def _ankle_line(leg: np.ndarray, axes, spacing_mm: float) -> float | None:
+    """z (mm) of the ankle joint when the foot is in view: the lowest narrowing with a shank above it (a second
+    bone beside the main one in most sections: tibia and fibula) and a foot below it (bone longer front to back).
+    Its sections have several pieces too, so unremoved, a foot passes for a knee's tibia and fibula."""
+    z_mm, y_step = axes[2], abs(axes[1][1] - axes[1][0])
+    area = ndimage.gaussian_filter1d(leg.sum(axis=(1, 2)).astype(float), 1.0)
+    narrowings, _ = signal.find_peaks(-area, distance=max(1, int(MIN_CONDYLE_GAP_MM / spacing_mm)))
+    beside = _second_bone_beside(leg, axes[1])
+    length = np.array([np.ptp(np.nonzero(section.any(axis=1))[0]) * y_step if section.any() else 0.0 for section in leg])
+    for k in sorted(narrowings, reverse=False):
+        above = (z_mm > z_mm[k] + SYNDESMOSIS_MM) & (z_mm <= z_mm[k] + SHANK_CHECK_MM) & leg.any(axis=(1, 2))
+        below = (z_mm < z_mm[k]) & (z_mm >= z_mm[k] - SHANK_CHECK_MM) & leg.any(axis=(1, 2))
+        if not above.any() or not below.any():
+            continue
+        shank_above = beside[above].mean() >= ANKLE_SHANK_SHARE
+        foot_below = length[below].max() >= length[(z_mm > z_mm[k]) & (z_mm <= z_mm[k] + SHANK_CHECK_MM)].max() + FOOT_LONGER_MM
+        if shank_above and foot_below:
+            log.info("classical: foot in view below z = %.0f mm; left unlabelled", z_mm[k])
+            return float(z_mm[k])
+    return None
+
+
+def _second_bone_beside(bone: np.ndarray, y_mm: np.ndarray) -> np.ndarray:
+    """Per axial section: True where a second bone lies beside the largest piece, not in front of it (a fibula
+    beside a tibia; a patella is in front)."""
+    others = _split_sections(bone, y_mm, in_front=False)[1] & ~_split_sections(bone, y_mm, in_front=True)[1]
+    return others.any(axis=(1, 2))
 
 
 def _joint_line(leg: np.ndarray, z_mm: np.ndarray, spacing_mm: float) -> float | None:

@@ -143,9 +143,8 @@ def test_a_hip_to_ankle_scan_names_pelvis_and_both_legs():
     """A long-leg CT (planning a high tibial osteotomy or a knee with the hip in view): the knees lie in the femoral
     heads' band from the midline and are as thick, so a knee was taken for a head, and every bone below a head was
     femur (hips 0.45/0.34, legs 0). Heads are now sought at pelvic heights and the legs below mid-femur named by the
-    knee rules. (Feet in view are not handled yet: the phantom has none.)"""
-    spec = PhantomSpec("JIA_MRI", spacing=3.0, region="full", seed=102, include_foot=False)
-    phantom = build_phantom(spec, progress=lambda _: None)
+    knee rules, the feet (no labels of their own) left out."""
+    phantom = build_phantom(PhantomSpec("JIA_MRI", spacing=3.0, region="full", seed=102), progress=lambda _: None)
     labels = segment(phantom.ct, "classical", progress=lambda *_: None).labels.array
     scores = dice_per_bone(labels, phantom.labels.array)
     pelvis_and_long_bones = ["hip_left", "hip_right", "sacrum"] + [f"{bone}_{side}" for bone in ("femur", "tibia")

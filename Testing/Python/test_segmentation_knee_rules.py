@@ -84,14 +84,24 @@ def test_a_finer_knee_ct_keeps_its_fibulas_and_patellas():
 
 
 def test_an_ankle_scan_gets_tibias_and_fibulas_and_no_femur():
-    """Two shanks without the knee (and without feet: a scan with the feet in view is not handled yet): the
-    narrowing rule found no knee joint and called both legs femur (Dice 0). Two bones side by side in most sections
-    are a tibia and a fibula."""
-    spec = PhantomSpec("TLEM2_CT", spacing=3.0, region="ankle", seed=102, include_foot=False)
-    phantom = build_phantom(spec, progress=lambda _: None)
+    """Two shanks and feet, no knee: the narrowing rule took the ankle for a knee (its foot bones for a tibia and
+    fibula) and called the shanks femur (tibia Dice 0.02-0.07). The ankle is now found (a shank above, a longer
+    foot below), the foot left unlabelled, and two bones side by side without a knee are a tibia and a fibula."""
+    phantom = build_phantom(PhantomSpec("TLEM2_CT", spacing=3.0, region="ankle", seed=102), progress=lambda _: None)
     labels = _classical(phantom.ct)
     assert not np.isin(labels, [BY_NAME[f"{bone}_{side}"].value for bone in ("femur", "patella")
                                 for side in ("left", "right")]).any()
     scores = dice_per_bone(labels, phantom.labels.array, ["tibia_left", "tibia_right", "fibula_left", "fibula_right"])
-    assert min(scores["tibia_left"], scores["tibia_right"]) > 0.9, scores
+    assert min(scores["tibia_left"], scores["tibia_right"]) > 0.85, scores
     assert min(scores["fibula_left"], scores["fibula_right"]) > 0.5, scores  # fused with the tibia at 3 mm near the joint
+
+
+def test_legs_with_feet_crossing_the_midline_are_a_limb_scan():
+    """TLEM2_CT's legs (no pelvis in that dataset) down to the feet, which cross the midline: the midline test took
+    them for a pelvis and invented hip bones (femurs 0, tibias 0.03). Only bone within 300 mm of the top counts."""
+    phantom = build_phantom(PhantomSpec("TLEM2_CT", spacing=3.0, region="full", seed=102), progress=lambda _: None)
+    labels = _classical(phantom.ct)
+    assert not np.isin(labels, [BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum")]).any()
+    names = [f"{bone}_{side}" for bone in ("femur", "tibia") for side in ("left", "right")]
+    scores = dice_per_bone(labels, phantom.labels.array, names)
+    assert min(scores.values()) > 0.9, scores
