@@ -50,7 +50,7 @@ HEAD_BAND_MM = (50.0, 120.0)
 MIN_HEAD_DEPTH_MM = 12.0
 # The femoral head centres lie above the lowest midline bone (pubic symphysis, coccyx) or at most this far below.
 HEAD_BELOW_PELVIS_MM = 30.0
-MIDLINE_GAP_MM = 30.0
+MIDLINE_GAP_MM = 30.0  # the midline bone running down from the top may skip this much (coccyx tip to symphysis)
 # A scan whose bone reaches this far below the heads has the knees in view (femur ~400-500 mm long); its legs
 # are named by the knee rules below mid-femur (under the lesser trochanters, ~60 mm below the heads).
 LEG_IN_VIEW_MM = 250.0

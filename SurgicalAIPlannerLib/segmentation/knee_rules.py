@@ -21,16 +21,15 @@ from .labels import BY_NAME
 log = logging.getLogger(__name__)
 MIN_CONDYLE_GAP_MM = 30.0  # the widest femoral and tibial sections lie at least this far apart along z
 PATELLA_IN_FRONT_MM = 10.0  # a patella's centre lies this far in front of the femur's in its section
+PATELLA_NECK_MM = 1.5  # erosion that parts a patella touching the femur in a section
 MIN_PIECE_MM2 = 18.0  # smaller pieces of a section are noise, not a patella or fibula
 MIN_FIBULA_SECTIONS = 3
-SHANK_SHARE = 0.6
+SHANK_SHARE = 0.6  # of a leg's sections with a second bone beside the main one: a shank (tibia and fibula)
 # The ankle: above it tibia and fibula side by side in most sections, below it a foot longer front to back.
 SHANK_CHECK_MM = 60.0
 SYNDESMOSIS_MM = 15.0  # just above the ankle the fibula is bound to the tibia: one piece on a 1.5-3 mm grid
 ANKLE_SHANK_SHARE = 0.6
 FOOT_LONGER_MM = 15.0
-FOOT_AP_MM = 90.0  # a foot's sections are longer front to back; a shank's are < 60 mm, a knee's with patella ~100
-# mm but a knee is never the lowest bone of a leg in view  # of a leg's sections with a second bone beside the main one: a shank (tibia and fibula)
 MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
 PELVIS_REACH_MM = 300.0  # a pelvis in view lies within this of the top of the bone (iliac crest to symphysis ~200 mm)
 ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
@@ -151,7 +150,30 @@ def _split_sections(part: np.ndarray, y_mm: np.ndarray, in_front: bool) -> tuple
             ahead_mm = (np.nonzero(pieces == piece)[0].mean() - main_y) * abs(y_mm[1] - y_mm[0])
             if not in_front or ahead_mm > PATELLA_IN_FRONT_MM:
                 other[k] |= pieces == piece
+        if in_front and not other[k].any():
+            other[k] = _patella_touching(part[k], abs(y_mm[1] - y_mm[0]))
+            main[k] &= ~other[k]
     return main, other
+
+
+def _patella_touching(section: np.ndarray, step_mm: float) -> np.ndarray:
+    """The patella where it touches the femur in this section (partial volume across the joint): eroding the section
+    by PATELLA_NECK_MM parts a piece in front of the largest; its voxels are those nearer to it than to the rest."""
+    eroded, count = ndimage.label(ndimage.binary_erosion(section, iterations=max(1, round(PATELLA_NECK_MM / step_mm))))
+    if count < 2:
+        return np.zeros_like(section)
+    sizes = np.bincount(eroded.ravel())
+    sizes[0] = 0
+    largest = int(np.argmax(sizes))
+    main_y = np.nonzero(eroded == largest)[0].mean()
+    in_front = [piece for piece in range(1, count + 1) if piece != largest
+                and sizes[piece] * step_mm**2 >= MIN_PIECE_MM2 / 2
+                and (np.nonzero(eroded == piece)[0].mean() - main_y) * step_mm > PATELLA_IN_FRONT_MM]
+    if not in_front:
+        return np.zeros_like(section)
+    seeds = np.where(np.isin(eroded, in_front), 2, np.sign(eroded))
+    nearest = seeds[tuple(ndimage.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True))]
+    return section & (nearest == 2)
 
 
 def _side_from_fibula(tibia: np.ndarray, fibula: np.ndarray, leg: np.ndarray, x_mm: np.ndarray) -> str:

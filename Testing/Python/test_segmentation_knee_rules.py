@@ -105,3 +105,11 @@ def test_legs_with_feet_crossing_the_midline_are_a_limb_scan():
     names = [f"{bone}_{side}" for bone in ("femur", "tibia") for side in ("left", "right")]
     scores = dice_per_bone(labels, phantom.labels.array, names)
     assert min(scores.values()) > 0.9, scores
+
+
+def test_a_patella_touching_the_femur_in_a_section_is_still_patella():
+    """TLEM2_CT's patellas touch the trochlea in some 3 mm sections (partial volume across the joint), where the
+    whole section became femur (patellas 0.79 / 0.83). A 1.5 mm erosion parts them there."""
+    phantom = build_phantom(PhantomSpec("TLEM2_CT", spacing=3.0, region="knee", seed=101), progress=lambda _: None)
+    scores = dice_per_bone(_classical(phantom.ct), phantom.labels.array, ["patella_left", "patella_right"])
+    assert min(scores.values()) > 0.95, scores
