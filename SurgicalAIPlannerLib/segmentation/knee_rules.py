@@ -1,10 +1,14 @@
 """Classical naming of knee bones on a canonical RAS grid ([z, y, x], 1.5-3 mm): femur, patella, tibia, fibula per leg.
 
-For a scan of the legs without the pelvis (a knee CT). Per leg:
+For a scan of the legs without the pelvis (a knee, ankle or long-leg CT), and for the legs below mid-femur of a scan
+that also has the pelvis. Per leg:
 - the joint line is the narrowest bone section between the two widest (femoral condyles above, tibial plateau
   below): the joint space, even where 3 mm partial volume fuses the bones;
-- above it, each axial section's largest bone piece is femur and a separate piece in front of it is patella;
-- below it, the largest piece is tibia and a separate smaller piece is fibula.
+- above it, each axial section's largest bone piece is femur and a separate piece in front of it is patella
+  (parted by a small erosion where the two touch);
+- below it, the largest piece is tibia and a separate smaller piece is fibula;
+- a leg with no knee joint is a tibia and fibula when two bones lie side by side in most sections (a shank),
+  else a femur; a foot in view (no label of its own) is cut off at the ankle and left unlabelled.
 Sides: the patient's left is RAS x below the midline when both legs are in view; a lone leg's side comes from
 its fibula, which lies lateral to the tibia.
 """
@@ -101,13 +105,15 @@ def _ankle_line(leg: np.ndarray, axes, spacing_mm: float) -> float | None:
     narrowings, _ = signal.find_peaks(-area, distance=max(1, int(MIN_CONDYLE_GAP_MM / spacing_mm)))
     beside = _second_bone_beside(leg, axes[1])
     length = np.array([np.ptp(np.nonzero(section.any(axis=1))[0]) * y_step if section.any() else 0.0 for section in leg])
-    for k in sorted(narrowings, reverse=False):
-        above = (z_mm > z_mm[k] + SYNDESMOSIS_MM) & (z_mm <= z_mm[k] + SHANK_CHECK_MM) & leg.any(axis=(1, 2))
-        below = (z_mm < z_mm[k]) & (z_mm >= z_mm[k] - SHANK_CHECK_MM) & leg.any(axis=(1, 2))
-        if not above.any() or not below.any():
+    has_bone = leg.any(axis=(1, 2))
+    for k in narrowings:  # from the lowest up
+        near_above = (z_mm > z_mm[k]) & (z_mm <= z_mm[k] + SHANK_CHECK_MM)
+        shank = near_above & (z_mm > z_mm[k] + SYNDESMOSIS_MM) & has_bone
+        below = (z_mm < z_mm[k]) & (z_mm >= z_mm[k] - SHANK_CHECK_MM) & has_bone
+        if not shank.any() or not below.any():
             continue
-        shank_above = beside[above].mean() >= ANKLE_SHANK_SHARE
-        foot_below = length[below].max() >= length[(z_mm > z_mm[k]) & (z_mm <= z_mm[k] + SHANK_CHECK_MM)].max() + FOOT_LONGER_MM
+        shank_above = beside[shank].mean() >= ANKLE_SHANK_SHARE
+        foot_below = length[below].max() >= length[near_above].max() + FOOT_LONGER_MM
         if shank_above and foot_below:
             log.info("classical: foot in view below z = %.0f mm; left unlabelled", z_mm[k])
             return float(z_mm[k])
