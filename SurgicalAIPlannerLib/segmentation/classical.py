@@ -28,8 +28,8 @@ from scipy import ndimage
 
 from ..imaging.volume import Volume
 from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
-from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg
 from .head_search import refine_head_centre
+from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg
 from .labels import BY_NAME
 from .postprocess import fill_axial_sections, postprocess
 from .resample import labels_to_grid, to_canonical
@@ -208,7 +208,8 @@ def _femoral_head(bone: np.ndarray, depth_mm: np.ndarray, axes, midline: float, 
     """
     x, z = axes[0][None, None, :], axes[2][:, None, None]
     offset = sign * (x - midline)
-    candidates = np.where(bone & (offset > HEAD_BAND_MM[0]) & (offset < HEAD_BAND_MM[1]) & (z >= lowest_mm), depth_mm, 0.0)
+    in_band = (offset > HEAD_BAND_MM[0]) & (offset < HEAD_BAND_MM[1]) & (z >= lowest_mm)
+    candidates = np.where(bone & in_band, depth_mm, 0.0)
     if candidates.max() < MIN_HEAD_DEPTH_MM:
         return None  # ribs, a scan above the pelvis: no bone there is thick enough to be a femoral head
     k, j, i = np.unravel_index(int(np.argmax(candidates)), bone.shape)
@@ -285,14 +286,13 @@ def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float
     The pelvis rules give a femur everything below its head on its side, which on a hip-to-ankle scan would be
     the whole leg. Pelvis-only scans (femurs cut within LEG_IN_VIEW_MM of the heads) are left as they are.
     """
-    z = axes[2][:, None, None]
     if axes[2][np.nonzero(bone.any(axis=(1, 2)))[0].min()] > head_z - LEG_IN_VIEW_MM:
         return
-    cut = z < head_z - LEG_CUT_BELOW_HEAD_MM
-    labels[cut[:, 0, 0]] = 0
+    below = axes[2] < head_z - LEG_CUT_BELOW_HEAD_MM
+    labels[below] = 0
     x = axes[0][None, None, :]
     for side, sign in (("left", -1), ("right", 1)):
-        label_leg(labels, bone & cut & (sign * (x - midline) > 0), axes, side, SPACING_MM)
+        label_leg(labels, bone & below[:, None, None] & (sign * (x - midline) > 0), axes, side, SPACING_MM)
 
 
 def _close_envelopes(labels: np.ndarray, allowed: np.ndarray, spacing_mm: float) -> None:

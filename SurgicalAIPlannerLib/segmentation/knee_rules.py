@@ -88,7 +88,7 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
             log.info("classical: no knee joint in this leg, two bones side by side: tibia and fibula")
             tibial = leg
         else:
-            log.info("classical: no knee joint (narrowing with a fibula below it) in this leg; its bone is taken as femur")
+            log.info("classical: no knee joint (narrowing with a fibula below it) in this leg; its bone is femur")
             tibial, tibia, fibula = (np.zeros_like(leg),) * 3
     femur, patella = _split_sections(leg & ~tibial, axes[1], in_front=True)
     side = side or _side_from_fibula(tibia, fibula, leg, axes[0])
@@ -104,7 +104,8 @@ def _ankle_line(leg: np.ndarray, axes, spacing_mm: float) -> float | None:
     area = ndimage.gaussian_filter1d(leg.sum(axis=(1, 2)).astype(float), 1.0)
     narrowings, _ = signal.find_peaks(-area, distance=max(1, int(MIN_CONDYLE_GAP_MM / spacing_mm)))
     beside = _second_bone_beside(leg, axes[1])
-    length = np.array([np.ptp(np.nonzero(section.any(axis=1))[0]) * y_step if section.any() else 0.0 for section in leg])
+    length = np.array([np.ptp(np.nonzero(section.any(axis=1))[0]) * y_step if section.any() else 0.0
+                       for section in leg])  # front to back (mm)
     has_bone = leg.any(axis=(1, 2))
     for k in narrowings:  # from the lowest up
         near_above = (z_mm > z_mm[k]) & (z_mm <= z_mm[k] + SHANK_CHECK_MM)
