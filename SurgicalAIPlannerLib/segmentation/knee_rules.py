@@ -71,11 +71,13 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
     """Femur, patella, tibia and fibula of one leg's bone, in place; ``side`` None: from its fibula. A foot in view
     (no label of its own) is left unlabelled."""
     z = axes[2][:, None, None]
-    ankle = _ankle_line(leg, axes, spacing_mm)
+    beside = _second_bone_beside(leg, axes[1])
+    ankle = _ankle_line(leg, axes, spacing_mm, beside)
     if ankle is not None:
         leg = leg & (z > ankle)
+        beside &= leg.any(axis=(1, 2))
     joint = _joint_line(leg, axes[2], spacing_mm)
-    if joint is not None and _second_bone_beside(leg & (z > joint), axes[1])[axes[2] > joint].mean() >= SHANK_SHARE:
+    if joint is not None and beside[axes[2] > joint].mean() >= SHANK_SHARE:
         joint = None  # a narrowing with tibia and fibula above it is no knee joint
     tibial = leg & (z <= joint) if joint is not None else np.zeros_like(leg)
     tibia, fibula = _split_sections(tibial, axes[1], in_front=False)
@@ -96,14 +98,13 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
         labels[mask] = BY_NAME[f"{name}_{side}"].value
 
 
-def _ankle_line(leg: np.ndarray, axes, spacing_mm: float) -> float | None:
+def _ankle_line(leg: np.ndarray, axes, spacing_mm: float, beside: np.ndarray) -> float | None:
     """z (mm) of the ankle joint when the foot is in view: the lowest narrowing with a shank above it (a second
-    bone beside the main one in most sections: tibia and fibula) and a foot below it (bone longer front to back).
+    bone ``beside`` the main one in most sections: tibia and fibula) and a foot below it (bone longer front to back).
     Its sections have several pieces too, so unremoved, a foot passes for a knee's tibia and fibula."""
     z_mm, y_step = axes[2], abs(axes[1][1] - axes[1][0])
     area = ndimage.gaussian_filter1d(leg.sum(axis=(1, 2)).astype(float), 1.0)
     narrowings, _ = signal.find_peaks(-area, distance=max(1, int(MIN_CONDYLE_GAP_MM / spacing_mm)))
-    beside = _second_bone_beside(leg, axes[1])
     length = np.array([np.ptp(np.nonzero(section.any(axis=1))[0]) * y_step if section.any() else 0.0
                        for section in leg])  # front to back (mm)
     has_bone = leg.any(axis=(1, 2))
@@ -124,8 +125,13 @@ def _ankle_line(leg: np.ndarray, axes, spacing_mm: float) -> float | None:
 def _second_bone_beside(bone: np.ndarray, y_mm: np.ndarray) -> np.ndarray:
     """Per axial section: True where a second bone lies beside the largest piece, not in front of it (a fibula
     beside a tibia; a patella is in front)."""
-    others = _split_sections(bone, y_mm, in_front=False)[1] & ~_split_sections(bone, y_mm, in_front=True)[1]
-    return others.any(axis=(1, 2))
+    step_mm = abs(y_mm[1] - y_mm[0])
+    beside = np.zeros(bone.shape[0], bool)
+    for k in np.nonzero(bone.any(axis=(1, 2)))[0]:
+        pieces, count = ndimage.label(bone[k])
+        ahead = _ahead_of_largest(pieces, count, MIN_PIECE_MM2 / step_mm**2, step_mm)[1]
+        beside[k] = any(ahead_mm <= PATELLA_IN_FRONT_MM for ahead_mm in ahead.values())
+    return beside
 
 
 def _joint_line(leg: np.ndarray, z_mm: np.ndarray, spacing_mm: float) -> float | None:
@@ -143,24 +149,28 @@ def _split_sections(part: np.ndarray, y_mm: np.ndarray, in_front: bool) -> tuple
     """(main bone, the other bone): per axial section, the largest piece and the separate pieces beside it
     (only those in front of it when ``in_front``: a patella, not a femoral osteophyte)."""
     main, other = np.zeros_like(part), np.zeros_like(part)
-    min_piece = MIN_PIECE_MM2 / abs(y_mm[1] - y_mm[0]) ** 2  # voxels (square grid)
+    step_mm = abs(y_mm[1] - y_mm[0])
     for k in np.nonzero(part.any(axis=(1, 2)))[0]:
         pieces, count = ndimage.label(part[k])
-        sizes = np.bincount(pieces.ravel())
-        sizes[0] = 0
-        largest = int(np.argmax(sizes))
+        largest, ahead = _ahead_of_largest(pieces, count, MIN_PIECE_MM2 / step_mm**2, step_mm)
         main[k] = pieces == largest
-        main_y = np.nonzero(main[k])[0].mean()
-        for piece in range(1, count + 1):
-            if piece == largest or sizes[piece] < min_piece:
-                continue
-            ahead_mm = (np.nonzero(pieces == piece)[0].mean() - main_y) * abs(y_mm[1] - y_mm[0])
-            if not in_front or ahead_mm > PATELLA_IN_FRONT_MM:
-                other[k] |= pieces == piece
+        kept = [piece for piece, ahead_mm in ahead.items() if not in_front or ahead_mm > PATELLA_IN_FRONT_MM]
+        other[k] = np.isin(pieces, kept)
         if in_front and not other[k].any():
-            other[k] = _patella_touching(part[k], abs(y_mm[1] - y_mm[0]))
+            other[k] = _patella_touching(part[k], step_mm)
             main[k] &= ~other[k]
     return main, other
+
+
+def _ahead_of_largest(pieces: np.ndarray, count: int, min_voxels: float, step_mm: float) -> tuple[int, dict[int, float]]:
+    """The largest of a section's labelled ``pieces``, and how far (mm, along y: anterior) each other piece of at
+    least ``min_voxels`` lies in front of it (negative: behind)."""
+    sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    largest = int(np.argmax(sizes))
+    main_y = np.nonzero(pieces == largest)[0].mean()
+    return largest, {piece: (np.nonzero(pieces == piece)[0].mean() - main_y) * step_mm
+                     for piece in range(1, count + 1) if piece != largest and sizes[piece] >= min_voxels}
 
 
 def _patella_touching(section: np.ndarray, step_mm: float) -> np.ndarray:
@@ -169,13 +179,8 @@ def _patella_touching(section: np.ndarray, step_mm: float) -> np.ndarray:
     eroded, count = ndimage.label(ndimage.binary_erosion(section, iterations=max(1, round(PATELLA_NECK_MM / step_mm))))
     if count < 2:
         return np.zeros_like(section)
-    sizes = np.bincount(eroded.ravel())
-    sizes[0] = 0
-    largest = int(np.argmax(sizes))
-    main_y = np.nonzero(eroded == largest)[0].mean()
-    in_front = [piece for piece in range(1, count + 1) if piece != largest
-                and sizes[piece] * step_mm**2 >= MIN_PIECE_MM2 / 2
-                and (np.nonzero(eroded == piece)[0].mean() - main_y) * step_mm > PATELLA_IN_FRONT_MM]
+    ahead = _ahead_of_largest(eroded, count, MIN_PIECE_MM2 / 2 / step_mm**2, step_mm)[1]
+    in_front = [piece for piece, ahead_mm in ahead.items() if ahead_mm > PATELLA_IN_FRONT_MM]
     if not in_front:
         return np.zeros_like(section)
     seeds = np.where(np.isin(eroded, in_front), 2, np.sign(eroded))
