@@ -13,9 +13,10 @@ import numpy as np
 
 from ..planning.cup_angles import cup_orientation
 from ..planning.frames import PelvicFrame, unit
-from .ct_edges import SphereOnCt
+from ..geometry.spheres import fit_sphere_trimmed
+from ..ct_anatomy.head_edges import SphereOnCt
 from .model import Landmark, LandmarkSet
-from .surfaces import Surface, area_weights, fit_sphere_trimmed
+from .surfaces import Surface, area_weights
 
 SIDES = ("left", "right")
 SUPERIOR = np.array([0.0, 0.0, 1.0])
@@ -25,7 +26,7 @@ HEAD_RADIUS_RANGE_MM = (15.0, 35.0)
 TIP_SCALE_MM = 2.5
 TIP_WINDOW = 3.0  # points deeper than TIP_WINDOW * TIP_SCALE_MM weigh < 5 %: left out
 Progress = Callable[[str], None]
-# (side, label sphere centre, radius) -> the head sphere on the CT, or why the CT gave none (ct_edges.py).
+# (side, label sphere centre, radius) -> the head sphere on the CT, or why the CT gave none (ct_anatomy/head_edges.py).
 HeadRefiner = Callable[[str, np.ndarray, float], SphereOnCt | str]
 # Confidence factor of a label-only head sphere when the CT could not confirm it.
 UNREFINED_CONFIDENCE = 0.7

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..imaging.sampling import volume_sampler
 from ..imaging.volume import Volume
-from .ct_edges import SphereOnCt, refine_head_on_ct
+from ..ct_anatomy.head_edges import SphereOnCt, refine_head_on_ct
 from .definitions import HeadRefiner, compute_landmarks
 from .model import LandmarkSet
 from .spine import LEVELS, VertebraCloud, lumbar_landmarks, vertebra_cloud

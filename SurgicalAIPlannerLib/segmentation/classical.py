@@ -7,7 +7,8 @@ found in the mask itself:
 - the midline (the skeleton's mirror plane);
 - each femoral head centre: first the deepest bone 50-120 mm from the midline (the head, with the acetabulum
   around it, is the thickest bone at the hip joint's distance; the trochanters lie farther out), if >= 12 mm
-  deep; then the centre of the CT's strongest concentric edge near it (head_search.py);
+  deep; then the centre of the CT's strongest concentric edge near it (ct_anatomy/head_search.py); then the sphere fitted to
+  the head's edges against soft tissue (ct_anatomy/head_edges.py), which also gives the femur/hip split its radius;
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
   has no lumbar spine and all of it is sacrum.
@@ -26,9 +27,11 @@ from dataclasses import replace
 import numpy as np
 from scipy import ndimage
 
+from ..ct_anatomy.head_edges import refine_head_on_ct
+from ..ct_anatomy.head_search import refine_head_centre
+from ..imaging.sampling import volume_sampler
 from ..imaging.volume import Volume
 from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
-from .head_search import refine_head_centre
 from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg
 from .labels import BY_NAME
 from .postprocess import fill_axial_sections, postprocess
@@ -48,6 +51,8 @@ HEAD_BAND_MM = (50.0, 120.0)
 # A head's radius is 18-28 mm; even split from the acetabulum it is >= 16 mm deep on the 3 mm grid (phantoms,
 # sample), while the thickest bone of an upper abdomen's ribs is ~5 mm deep.
 MIN_HEAD_DEPTH_MM = 12.0
+HEAD_EDGE_ROUNDS = 2  # the second round gained the sample's femurs ~0.01; a third moved each bone <= 0.002
+MAX_HEAD_RADIUS_MM = 28.0  # the largest adult head: an edge fit beyond it has taken in the socket's cortex
 # The femoral head centres lie above the lowest midline bone (pubic symphysis, coccyx) or at most this far below.
 HEAD_BELOW_PELVIS_MM = 30.0
 MIDLINE_GAP_MM = 30.0  # the midline bone running down from the top may skip this much (coccyx tip to symphysis)
@@ -237,6 +242,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
              for side, sign in (("left", -1), ("right", 1))}
     heads = _plausible_heads({side: head for side, head in heads.items() if head is not None})
     heads = {side: (refine_head_centre(grid, bone, centre), radius) for side, (centre, radius) in heads.items()}
+    heads = {side: _head_on_edges(grid, bone, axes, midline, side, *head) for side, head in heads.items()}
     if not heads:
         log.warning("classical: no femoral head found; nothing is labelled")
         return labels
@@ -256,10 +262,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
     sacrum = bone & (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & (y < head_y) & (z > head_z - 30.0) & (z <= s1_top)
     labels[sacrum] = BY_NAME["sacrum"].value
     for side, (centre, radius) in heads.items():
-        sign = -1 if side == "left" else 1
-        in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
-        below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
-        labels[bone & (sign * (x - midline) > 0) & (in_head | below_lateral)] = BY_NAME[f"femur_{side}"].value
+        labels[_femur_side(bone, axes, midline, side, centre, radius)] = BY_NAME[f"femur_{side}"].value
     _label_legs_below(labels, bone, axes, midline, head_z)
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
@@ -267,6 +270,34 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
     rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
     label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM, rivals)
     return labels
+
+
+def _femur_side(bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray, radius: float) -> np.ndarray:
+    """The bone of one femur: the head sphere and the lateral bone below its centre, on its side of the midline."""
+    x, y, z = _coordinates(bone.shape, axes)
+    sign = -1 if side == "left" else 1
+    in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
+    below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
+    return bone & (sign * (x - midline) > 0) & (in_head | below_lateral)
+
+
+def _head_on_edges(grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
+                   radius: float) -> tuple[np.ndarray, float]:
+    """(centre, radius) of one head fitted to its edges against soft tissue (head_edges.py), HEAD_EDGE_ROUNDS
+    times: the bone the current split leaves to the hip marks the rays under the socket, which a better split
+    marks better. The shell search's centre sits towards the socket (5 / 4.5 mm off on the sample) and its depth
+    radius is 2-4 mm small; the split keeps them where the CT gives no reliable edge."""
+    sign = -1 if side == "left" else 1
+    x = axes[0][None, None, :]
+    for _ in range(HEAD_EDGE_ROUNDS):
+        hip = bone & (sign * (x - midline) > 0) & ~_femur_side(bone, axes, midline, side, centre, radius)
+        in_hip = volume_sampler(replace(grid, array=hip.astype(np.uint8)), order=0)
+        fit = refine_head_on_ct(grid, lambda points: in_hip(points) > 0, centre, radius)
+        if isinstance(fit, str):
+            log.info("classical: %s femoral head kept from the shell search: %s", side, fit)
+            break
+        centre, radius = fit.centre, min(fit.radius, MAX_HEAD_RADIUS_MM)
+    return centre, radius
 
 
 def _pelvis_bottom(bone: np.ndarray, axes, midline: float) -> float:

@@ -1,4 +1,4 @@
-"""The femoral head search on the CT's concentric edges (segmentation/head_search.py), on a phantom with exact truth."""
+"""The femoral head search on the CT's concentric edges (ct_anatomy/head_search.py), on a phantom with exact truth."""
 
 from dataclasses import replace
 
@@ -9,7 +9,7 @@ from SurgicalAIPlannerLib.phantoms.phantom import PhantomSpec, build_phantom
 from SurgicalAIPlannerLib.phantoms.truth import true_landmarks
 from SurgicalAIPlannerLib.segmentation.engine import segment
 from SurgicalAIPlannerLib.segmentation.evaluation import dice_per_bone
-from SurgicalAIPlannerLib.segmentation.head_search import refine_head_centre
+from SurgicalAIPlannerLib.ct_anatomy.head_search import refine_head_centre
 from SurgicalAIPlannerLib.segmentation.resample import to_canonical
 
 

@@ -1,6 +1,8 @@
 """Femoral head sphere refined on the CT's own intensities (RAS mm).
 
-The label map only seeds the search. Rays are cast from the current centre; on each ray that does not run
+Used twice: by the classical fallback, to put its femur/hip split on the head (classical.py), and by landmark
+detection, to report the head centre whatever segmentation the labels came from (landmarks/detect.py). A first
+sphere (a label surface's fit, or the fallback's provisional head) only seeds the search. Rays are cast from the current centre; on each ray that does not run
 into the hip bone (the "uncovered" part of the head: anterior, inferior, posterior), the head's edge is the
 steepest outward HU drop into soft tissue within a band around the current radius. A MAD-trimmed sphere
 fit of those edges gives the next centre; the band narrows and the rays are re-cast until the centre settles.
@@ -18,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..geometry.spheres import fit_sphere_robust
 from ..imaging.sampling import PointSampler, sphere_directions, volume_sampler
 from ..imaging.volume import Volume
-from .surfaces import fit_sphere_robust
 
 METAL_HU = 2500.0  # above any bone (phantom cortex is drawn at <= 1800 HU): screws, prostheses
 SOFT_TISSUE_HU = 40.0  # muscle, cartilage, joint fluid: the level the head's edge falls towards
@@ -34,7 +36,7 @@ MAX_PASSES = 10
 MIN_EDGES = 60
 MAX_RMS_MM = 2.5
 MAX_SHIFT_MM = 8.0  # farther from the label's centre means the edges belong to another structure
-START_RADIUS_STEPS_MM = (0.0, 2.0, 4.0, 6.0)  # added to the label radius, tried in turn while refused
+START_RADIUS_STEPS_MM = (0.0, 2.0, 4.0, 6.0, 8.0)  # added to the label radius: one fit from each
 
 
 @dataclass(frozen=True)
@@ -49,20 +51,27 @@ def refine_head_on_ct(ct: Volume, hip_mask: PointSampler, centre: np.ndarray, ra
     """Head sphere from the CT's edges, started at the label sphere (``centre``, ``radius``).
 
     ``hip_mask`` tells which RAS points lie in that side's hip bone (rays into it are skipped). Returns the
-    sphere, or a sentence saying why the CT gave no reliable edge (the caller keeps the label sphere). A refused
-    start is retried with larger radii (START_RADIUS_STEPS_MM): a femur label that stops inside a joint fused at
-    3 mm gives a label sphere a few mm too small, and its band then misses the head's edge.
+    sphere, or a sentence saying why the CT gave no reliable edge (the caller keeps the label sphere).
+    The fit is started from several radii (START_RADIUS_STEPS_MM above the label's): a femur label that stops inside a joint fused at 3 mm gives a label sphere a few mm
+    too small, and from there the band may lock onto a smaller, wrong sphere (8 mm off on the sample). The
+    medoid of the fits is kept: the outliers (a wrong sphere, a start that drifted) cannot move it.
     """
     sample = volume_sampler(ct, order=1)
     directions = sphere_directions(RAY_COUNT)
     start = np.asarray(centre, dtype=float)
-    reasons = []
+    fits, reasons = [], []
     for step in START_RADIUS_STEPS_MM:
         fit = _refine_from(sample, hip_mask, start, radius + step, directions)
-        if isinstance(fit, SphereOnCt):
-            return fit
-        reasons.append(fit)
-    return reasons[0] if len(set(reasons)) == 1 else f"{reasons[0]} (also from larger starting radii)"
+        (fits if isinstance(fit, SphereOnCt) else reasons).append(fit)
+    if not fits:
+        return reasons[0] if len(set(reasons)) == 1 else f"{reasons[0]} (also from larger starting radii)"
+    return _consensus(fits)
+
+
+def _consensus(fits: list[SphereOnCt]) -> SphereOnCt:
+    """The medoid: the fit whose centre lies nearest, in sum, to the other fits' centres."""
+    centres = np.array([fit.centre for fit in fits])
+    return fits[int(np.argmin(np.linalg.norm(centres[:, None] - centres[None], axis=2).sum(axis=1)))]
 
 
 def _refine_from(sample: PointSampler, hip_mask: PointSampler, start: np.ndarray, radius: float,

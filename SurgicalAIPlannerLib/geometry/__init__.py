@@ -1,0 +1,1 @@
+"""Geometry on point sets shared by segmentation and landmarks (no image, no anatomy)."""
