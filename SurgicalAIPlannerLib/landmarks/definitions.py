@@ -271,6 +271,10 @@ def _pelvic_plane(surfaces: Mapping[str, Surface], out: _Builder) -> None:
         out.missing_all(names, "both hip bones are needed for the anterior pelvic plane")
         return
     centres = _hip_centres(out.result, hips)
+    if centres is None:
+        out.missing_all(names, "no hip joint centre (femoral head or acetabulum) in view and the hip bones are cut by "
+                               "the field of view: nothing to anchor the anterior pelvic plane on")
+        return
     regions, anchor_anterior = _app_regions(hips, centres)
     anterior, frame, converged = anchor_anterior, None, False
     if all(region.any() for region in regions.values()):  # else the empty ones are reported missing below
@@ -323,13 +327,17 @@ def _app_regions(hips: Mapping[str, Surface], centres: Mapping[str, np.ndarray])
     return regions, anterior
 
 
-def _hip_centres(landmarks: LandmarkSet, hips: Mapping[str, Surface]) -> dict[str, np.ndarray]:
+def _hip_centres(landmarks: LandmarkSet, hips: Mapping[str, Surface]) -> dict[str, np.ndarray] | None:
     """Each side's hip centre: its acetabulum centre, else femoral head centre. A side with neither (no femur in
     the segmentation) gets its socket's centre, found from the other side's; with neither side known, the hip
-    bones' centroids (level only). A centroid alone on one side lies ~40 mm above its socket and moves with the
-    surface's point density: it tilted the anchor frame and put the ASIS region's lower bound across the ASIS
-    tip (4.7 mm error at 3 mm on a one-legged dataset)."""
+    bones' centroids (level only), if the whole of both is in view, else None. A centroid alone on one side lies
+    ~40 mm above its socket and moves with the surface's point density: it tilted the anchor frame and put the
+    ASIS region's lower bound across the ASIS tip (4.7 mm error at 3 mm on a one-legged dataset). The centroid of
+    a cut hip bone (a lumbar CT that stops above the hip joints) is no anchor at all: the "ASIS" above it was the
+    iliac wing, 44-47 mm from the ASIS found with the whole pelvis in view."""
     known = {side: _known_hip_sphere(landmarks, side) for side in SIDES}
+    if all(sphere is None for sphere in known.values()) and any(hip.cut_by_field_of_view for hip in hips.values()):
+        return None
     centres = {}
     for side, other in zip(SIDES, SIDES[::-1]):
         if known[side] is not None:

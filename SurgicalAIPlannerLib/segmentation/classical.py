@@ -64,6 +64,7 @@ MAX_HEAD_HEIGHT_DIFFERENCE_MM = 25.0  # ~8 degrees of pelvic obliquity over the 
 # L4/L5 lies level with the iliac crests (Tuffier's line), the sacral promontory 2-4 cm below them: central
 # bone that stops this far under the crests has no lumbar column on it.
 SACRUM_BELOW_CREST_MM = 10.0
+ILIUM_MIN_SECTION_MM2 = 700.0  # the largest axial section of a lateral bone piece that is an ilium, at least
 SYMMETRY_REACH_MM = 45.0  # how far the skeleton's mirror plane is sought from the body outline's centre
 SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
 SOFT_TISSUE_HU = -100.0  # above fat: what a closed cortical envelope may take in (fatty marrow, partial volume)
@@ -236,20 +237,13 @@ def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tu
 def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> np.ndarray:
     labels = np.zeros(bone.shape, np.uint8)
     x, y, z = _coordinates(bone.shape, axes)
-    depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
-    pelvis_bottom = _pelvis_bottom(bone, axes, midline)
-    heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign, pelvis_bottom - HEAD_BELOW_PELVIS_MM)
-             for side, sign in (("left", -1), ("right", 1))}
-    heads = _plausible_heads({side: head for side, head in heads.items() if head is not None})
-    heads = {side: (refine_head_centre(grid, bone, centre), radius) for side, (centre, radius) in heads.items()}
-    heads = {side: _head_on_edges(grid, bone, axes, midline, side, *head) for side, head in heads.items()}
-    if not heads:
-        log.warning("classical: no femoral head found; nothing is labelled")
-        return labels
-    head_z = float(np.mean([centre[2] for centre, _ in heads.values()]))
-    head_y = float(np.mean([centre[1] for centre, _ in heads.values()]))
-    central = np.abs(x - midline) < LATERAL_MM
+    heads = _femoral_heads(bone, axes, midline, grid)
     crest_z = _iliac_crest_z(bone, axes, midline)
+    if not heads and crest_z is None:
+        log.warning("classical: neither a femoral head nor an iliac crest to count the levels from; nothing is labelled")
+        return labels
+    head_z = float(np.mean([centre[2] for centre, _ in heads.values()])) if heads else None
+    central = np.abs(x - midline) < LATERAL_MM
     crest_or_guess = crest_z if crest_z is not None else head_z + 140.0
     central_rows = np.nonzero((bone & central).any(axis=(1, 2)))[0]
     central_top = float(axes[2][central_rows.max()]) if len(central_rows) else -np.inf
@@ -259,17 +253,59 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
     for side, sign in (("left", -1), ("right", 1)):
         hip_side = bone & (sign * (x - midline) >= 0) & (z <= hip_top)
         labels[hip_side] = BY_NAME[f"hip_{side}"].value
-    sacrum = bone & (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & (y < head_y) & (z > head_z - 30.0) & (z <= s1_top)
-    labels[sacrum] = BY_NAME["sacrum"].value
+    labels[bone & _sacrum_region(bone, axes, midline, s1_top, heads)] = BY_NAME["sacrum"].value
     for side, (centre, radius) in heads.items():
         labels[_femur_side(bone, axes, midline, side, centre, radius)] = BY_NAME[f"femur_{side}"].value
-    _label_legs_below(labels, bone, axes, midline, head_z)
+    if heads:
+        _label_legs_below(labels, bone, axes, midline, head_z)
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
         return labels
     rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
     label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM, rivals)
     return labels
+
+
+def _femoral_heads(bone: np.ndarray, axes, midline: float, grid: Volume) -> dict[str, tuple[np.ndarray, float]]:
+    """{side: (centre RAS mm, radius mm)} of the femoral heads found and wholly above the field of view's bottom."""
+    depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
+    pelvis_bottom = _pelvis_bottom(bone, axes, midline)
+    heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign, pelvis_bottom - HEAD_BELOW_PELVIS_MM)
+             for side, sign in (("left", -1), ("right", 1))}
+    heads = _plausible_heads({side: head for side, head in heads.items() if head is not None})
+    heads = {side: (refine_head_centre(grid, bone, centre), radius) for side, (centre, radius) in heads.items()}
+    heads = {side: _head_on_edges(grid, bone, axes, midline, side, *head) for side, head in heads.items()}
+    return {side: head for side, head in heads.items() if _head_in_view(side, *head, float(axes[2][0]))}
+
+
+def _head_in_view(side: str, centre: np.ndarray, radius: float, bottom_z: float) -> bool:
+    """Whether a head's lower half is in view, as a femoral head's is: the neck leaves it downwards.
+
+    A scan that stops above the hip joints (a lumbar CT) or cuts through them still has thick bone at the
+    head's distance from the midline, the acetabular roof or the ilium, and its "head" lies at the bottom of
+    the field of view (0-17 mm above it on crops of the sample, radius 12-21 mm): no femur is invented there.
+    """
+    if centre[2] - bottom_z >= radius:
+        return True
+    log.warning("classical: the %s 'femoral head' lies %.0f mm above the bottom of the field of view, less than its "
+                "%.0f mm radius: taken for the acetabular roof or the ilium (no %s femur in view)",
+                side, centre[2] - bottom_z, radius, side)
+    return False
+
+
+def _sacrum_region(bone: np.ndarray, axes, midline: float, s1_top: float,
+                   heads: dict[str, tuple[np.ndarray, float]]) -> np.ndarray:
+    """Where bone is sacrum: central, under the L5/S1 disc, behind the femoral heads (the hip bones' pubic
+    parts lie in front of them) and above 30 mm under them (the coccyx tip). Without heads in view (a lumbar
+    CT), behind the front of the vertebral bodies at the disc, at any height."""
+    x, y, z = _coordinates(bone.shape, axes)
+    region = (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & (z <= s1_top)
+    if heads:
+        head_y = float(np.mean([centre[1] for centre, _ in heads.values()]))
+        head_z = float(np.mean([centre[2] for centre, _ in heads.values()]))
+        return region & (y < head_y) & (z > head_z - 30.0)
+    near_disc = bone & (np.abs(x - midline) < 12.0) & (np.abs(z - s1_top) <= 20.0)
+    return region & (y <= np.broadcast_to(y, bone.shape)[near_disc].max()) if near_disc.any() else region
 
 
 def _femur_side(bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray, radius: float) -> np.ndarray:
@@ -348,7 +384,12 @@ def _close_envelopes(labels: np.ndarray, allowed: np.ndarray, spacing_mm: float)
 
 
 def _iliac_crest_z(bone: np.ndarray, axes, midline: float) -> float | None:
-    """Mean top z (mm) of the two largest lateral bone pieces (the hip bones; ribs are smaller pieces)."""
+    """Mean top z (mm) of the largest lateral bone piece on each side that is an ilium, None without one.
+
+    The ilium is a broad plate: some axial section of it covers >= ILIUM_MIN_SECTION_MM2 even when only its crest
+    is in view (870-4500 mm2 on crops of the sample). A rib crosses the axial planes as a small oval (<= 470 mm2 on
+    the sample's lower ribs and on its upper-abdomen crop), so a scan above the pelvis has no crest.
+    """
     x = axes[0][None, None, :]
     tops = []
     for sign in (-1, 1):
@@ -356,7 +397,9 @@ def _iliac_crest_z(bone: np.ndarray, axes, midline: float) -> float | None:
         if count:
             sizes = np.bincount(components.ravel())
             sizes[0] = 0
-            tops.append(axes[2][np.nonzero((components == int(np.argmax(sizes))).any(axis=(1, 2)))[0].max()])
+            largest = components == int(np.argmax(sizes))
+            if largest.sum(axis=(1, 2)).max() * SPACING_MM**2 >= ILIUM_MIN_SECTION_MM2:
+                tops.append(axes[2][np.nonzero(largest.any(axis=(1, 2)))[0].max()])
     return float(np.mean(tops)) if tops else None
 
 

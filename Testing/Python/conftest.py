@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 TOTALSEG_DIR = SHARED_DATA / "totalseg-example-ct"
+
+
+def without_lowest_slices(volume, count: int):
+    """``volume`` with its ``count`` lowest slices cut off (the sample's slices run upwards, k along +z): the sample
+    CT as a lumbar CT that stops above the hip joints."""
+    origin = np.asarray(volume.origin) + np.asarray(volume.direction)[:, 2] * count * volume.spacing[2]
+    return replace(volume, array=volume.array[count:].copy(), origin=tuple(origin))
 
 
 def _existing(path: Path) -> Path:

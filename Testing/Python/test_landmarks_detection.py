@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TOTALSEG_DIR
+from conftest import TOTALSEG_DIR, without_lowest_slices
 
+from SurgicalAIPlannerLib.geometry.spheres import fit_sphere
 from SurgicalAIPlannerLib.imaging import Volume, load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
 from SurgicalAIPlannerLib.landmarks.definitions import compute_landmarks
 from SurgicalAIPlannerLib.landmarks.detect import bone_surfaces, detect_landmarks, head_refiner
 from SurgicalAIPlannerLib.landmarks.evaluation import compare
-from SurgicalAIPlannerLib.geometry.spheres import fit_sphere
 from SurgicalAIPlannerLib.phantoms import PhantomSpec, build_phantom, load_staple_dataset
 from SurgicalAIPlannerLib.phantoms.truth import true_landmarks
 from SurgicalAIPlannerLib.segmentation.engine import segment
@@ -158,3 +158,21 @@ def test_real_ct_head_centre_from_the_fallback_segmentation(sample_ct_file, v2_h
         assert np.linalg.norm(head.position_ras - reference.position_ras) < 2.0, (side, head.position_ras)
         # The fallback's socket is carved by its own smaller label sphere; it must still be fitted.
         assert landmarks.landmarks[f"acetabulum_center_{side}"].present, side
+
+
+def test_a_lumbar_ct_above_the_hip_joints_reports_the_pelvic_plane_missing(sample_ct_file):
+    """The sample cut 64 mm above the femoral heads (a lumbar CT): no femur, so no hip centre, and cut hip bones.
+    Their centroids used to anchor the APP search and gave an "ASIS" on the iliac wing, 44-47 mm from the one found
+    with the whole pelvis in view. Now the APP points are missing, saying why; the lumbar landmarks are those of
+    the whole CT."""
+    whole = load_ct(sample_ct_file)
+    lumbar = without_lowest_slices(whole, 32)
+    found = {ct.array.shape: detect_landmarks(ct, segment(ct, "classical", progress=lambda *_: None).labels,
+                                              names_by_value(), progress=lambda _: None) for ct in (whole, lumbar)}
+    full, cropped = found[whole.array.shape], found[lumbar.array.shape]
+    for name in ("ASIS_left", "ASIS_right", "pubic_tubercle_left", "pubic_tubercle_right"):
+        assert not cropped.landmarks[name].present and "anchor" in cropped.landmarks[name].missing_reason, name
+    assert not cropped.landmarks["femoral_head_center_left"].present
+    for level in ("L1", "L2", "L3", "L4"):
+        for name in (f"{level}_pedicle_center_left", f"{level}_pedicle_center_right"):
+            assert np.linalg.norm(cropped.position(name) - full.position(name)) < 0.5, name

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import TOTALSEG_DIR
+from conftest import TOTALSEG_DIR, without_lowest_slices
 
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
@@ -151,3 +151,17 @@ def test_a_hip_to_ankle_scan_names_pelvis_and_both_legs():
                                                                    for side in ("left", "right")]
     assert min(scores[name] for name in pelvis_and_long_bones) > 0.85, scores
     assert min(scores["fibula_left"], scores["fibula_right"]) > 0.8, scores
+
+
+@pytest.mark.parametrize("cut_slices", [20, 32])  # the field of view then starts 28 / 64 mm above the heads' centres
+def test_a_lumbar_ct_above_the_hip_joints_gets_spine_sacrum_and_hips_but_no_femur(sample_ct_file, reference, cut_slices):
+    """A lumbar CT for pedicle screws stops above the hip joints. The thickest bone at a femoral head's distance from
+    the midline is then the acetabular roof or the ilium, at the bottom of the field of view: it became a "femur"
+    (1 100-2 300 voxels), and the sacrum, cut 30 mm under that false head, fell to Dice 0.41. Without a head in view
+    the levels are counted from the iliac crests and the sacrum lies behind the vertebral bodies' front."""
+    cropped = without_lowest_slices(load_ct(sample_ct_file), cut_slices)
+    labels = segment(cropped, "classical", progress=lambda *_: None).labels.array
+    assert not np.isin(labels, [BY_NAME["femur_left"].value, BY_NAME["femur_right"].value]).any()
+    bones = ["hip_left", "hip_right", "sacrum", *(f"vertebrae_L{level}" for level in range(1, 6))]
+    scores = dice_per_bone(labels, reference[1][cut_slices:], bones)
+    assert min(scores.values()) > 0.78, scores
