@@ -11,8 +11,6 @@ neck or into a screw; rays leaving the field of view or meeting metal are left o
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from ..imaging.sampling import PointSampler, sphere_directions, volume_sampler
@@ -28,16 +26,18 @@ MIN_VALID_RAYS = 0.5
 CHUNK = 128  # centres scored at once: bounds the ray samples held to ~10 MB
 
 
-def refine_head_centre(grid: Volume, bone: np.ndarray, guess: np.ndarray) -> np.ndarray:
-    """Centre (RAS mm) of the best concentric shell near ``guess``; ``grid`` is the CT on the canonical grid
-    and ``bone`` its bone mask [z, y, x]: only bone voxels are candidates (the head is solid bone)."""
-    sample = volume_sampler(grid, order=1)
-    in_bone = volume_sampler(replace(grid, array=bone.astype(np.uint8)), order=0)
+def refine_head_centre(ct: Volume, bone: Volume, guess: np.ndarray) -> np.ndarray:
+    """Centre (RAS mm) of the best concentric shell near ``guess``. The HU are read on ``ct`` at its own
+    resolution; ``bone`` is a bone mask on any grid (the classical fallback's 3 mm one): only its voxels are
+    candidates (the head is solid bone)."""
+    sample = volume_sampler(ct, order=1)
+    in_bone = volume_sampler(bone, order=0)
     directions = sphere_directions(RAY_COUNT)
     centre = np.asarray(guess, dtype=float)
     for reach, step in SEARCH_STAGES_MM:
         offsets = np.arange(-reach, reach + 0.5 * step, step)
-        candidates = centre + np.stack(np.meshgrid(offsets, offsets, offsets, indexing="ij"), -1).reshape(-1, 3)
+        shifts = np.stack(np.meshgrid(offsets, offsets, offsets, indexing="ij"), -1).reshape(-1, 3)
+        candidates = centre + shifts[np.linalg.norm(shifts, axis=1) <= reach + 1e-6]  # a ball, not a cube
         candidates = candidates[in_bone(candidates) > 0]
         if len(candidates) == 0:
             return centre

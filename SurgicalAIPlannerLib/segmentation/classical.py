@@ -85,7 +85,7 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     if is_limb_scan(bone, axes, midline):
         return _segment_limbs(ct, midline, progress)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
-    labels = _name_by_position(bone, axes, midline, grid)
+    labels = _name_by_position(bone, axes, midline, grid, ct)
     _close_envelopes(labels, (grid.array > SOFT_TISSUE_HU) & ~canal, SPACING_MM)
     labels = postprocess(labels, axes[0], midline)
     progress(0.9, "classical: resampling labels back to the input grid")
@@ -234,10 +234,10 @@ def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tu
     return heads
 
 
-def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> np.ndarray:
+def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> np.ndarray:
     labels = np.zeros(bone.shape, np.uint8)
     x, y, z = _coordinates(bone.shape, axes)
-    heads = _femoral_heads(bone, axes, midline, grid)
+    heads = _femoral_heads(bone, axes, midline, grid, ct)
     crest_z = _iliac_crest_z(bone, axes, midline)
     if not heads and crest_z is None:
         log.warning("classical: neither a femoral head nor an iliac crest to count the levels from; nothing is labelled")
@@ -266,15 +266,20 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume) -> n
     return labels
 
 
-def _femoral_heads(bone: np.ndarray, axes, midline: float, grid: Volume) -> dict[str, tuple[np.ndarray, float]]:
-    """{side: (centre RAS mm, radius mm)} of the femoral heads found and wholly above the field of view's bottom."""
+def _femoral_heads(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> dict[str, tuple[np.ndarray, float]]:
+    """{side: (centre RAS mm, radius mm)} of the femoral heads found and wholly above the field of view's bottom.
+
+    The masks live on the 3 mm ``grid``; the head's edges are read on the ``ct`` itself. On a thin-slice CT the
+    3 mm grid is a point sample of it, not an average: its thin cortex and joint space alias, and the searches on
+    it put the sample's heads 17-20 mm off when the sample was resampled to 1-2 mm (left femur lost)."""
     depth_mm = ndimage.distance_transform_edt(bone) * SPACING_MM
     pelvis_bottom = _pelvis_bottom(bone, axes, midline)
     heads = {side: _femoral_head(bone, depth_mm, axes, midline, sign, pelvis_bottom - HEAD_BELOW_PELVIS_MM)
              for side, sign in (("left", -1), ("right", 1))}
     heads = _plausible_heads({side: head for side, head in heads.items() if head is not None})
-    heads = {side: (refine_head_centre(grid, bone, centre), radius) for side, (centre, radius) in heads.items()}
-    heads = {side: _head_on_edges(grid, bone, axes, midline, side, *head) for side, head in heads.items()}
+    bone_on_grid = replace(grid, array=bone.astype(np.uint8))
+    heads = {side: (refine_head_centre(ct, bone_on_grid, centre), radius) for side, (centre, radius) in heads.items()}
+    heads = {side: _head_on_edges(ct, grid, bone, axes, midline, side, *head) for side, head in heads.items()}
     return {side: head for side, head in heads.items() if _head_in_view(side, *head, float(axes[2][0]))}
 
 
@@ -317,7 +322,7 @@ def _femur_side(bone: np.ndarray, axes, midline: float, side: str, centre: np.nd
     return bone & (sign * (x - midline) > 0) & (in_head | below_lateral)
 
 
-def _head_on_edges(grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
+def _head_on_edges(ct: Volume, grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
                    radius: float) -> tuple[np.ndarray, float]:
     """(centre, radius) of one head fitted to its edges against soft tissue (head_edges.py), HEAD_EDGE_ROUNDS
     times: the bone the current split leaves to the hip marks the rays under the socket, which a better split
@@ -328,7 +333,7 @@ def _head_on_edges(grid: Volume, bone: np.ndarray, axes, midline: float, side: s
     for _ in range(HEAD_EDGE_ROUNDS):
         hip = bone & (sign * (x - midline) > 0) & ~_femur_side(bone, axes, midline, side, centre, radius)
         in_hip = volume_sampler(replace(grid, array=hip.astype(np.uint8)), order=0)
-        fit = refine_head_on_ct(grid, lambda points: in_hip(points) > 0, centre, radius)
+        fit = refine_head_on_ct(ct, lambda points: in_hip(points) > 0, centre, radius)
         if isinstance(fit, str):
             log.info("classical: %s femoral head kept from the shell search: %s", side, fit)
             break

@@ -7,12 +7,12 @@ import pytest
 from conftest import TOTALSEG_DIR, without_lowest_slices
 
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
-from SurgicalAIPlannerLib.imaging.label_table import read_label_table
 from SurgicalAIPlannerLib.phantoms.phantom import PhantomSpec, build_phantom
 from SurgicalAIPlannerLib.segmentation import classical
 from SurgicalAIPlannerLib.segmentation.engine import segment
 from SurgicalAIPlannerLib.segmentation.evaluation import dice_per_bone
 from SurgicalAIPlannerLib.segmentation.labels import BY_NAME
+from SurgicalAIPlannerLib.segmentation.resample import labels_to_grid, to_canonical
 from SurgicalAIPlannerLib.segmentation.totalseg import to_project_labels
 
 # Floors a little under what the fallback measured (docs/benchmarks.md), to catch regressions.
@@ -165,3 +165,14 @@ def test_a_lumbar_ct_above_the_hip_joints_gets_spine_sacrum_and_hips_but_no_femu
     bones = ["hip_left", "hip_right", "sacrum", *(f"vertebrae_L{level}" for level in range(1, 6))]
     scores = dice_per_bone(labels, reference[1][cut_slices:], bones)
     assert min(scores.values()) > 0.78, scores
+
+
+@pytest.mark.parametrize("spacing_mm", [1.5, 2.0])
+def test_a_thin_slice_ct_keeps_both_femoral_heads(sample_ct_file, reference, spacing_mm):
+    """Clinical CTs are mostly thin-slice. The sample resampled to 1.5 and 2 mm lost its left femur: the head searches
+    read the HU on the 3 mm work grid, a point sample of the finer CT that aliases its cortex, and the shell search
+    (a cube then) went 21 mm away, past the lag screw. They now read the CT itself, within a ball."""
+    ct = load_ct(sample_ct_file)
+    labels = segment(to_canonical(ct, (spacing_mm,) * 3), "classical", progress=lambda *_: None).labels
+    scores = dice_per_bone(labels_to_grid(labels, ct).array, reference[1], ["hip_left", "hip_right", "femur_left", "femur_right"])
+    assert min(scores.values()) > 0.8, scores

@@ -35,7 +35,7 @@ def test_head_centre_is_found_from_a_guess_up_to_14_mm_off(hip_phantom_on_grid, 
     grid, bone, heads = hip_phantom_on_grid
     medial = 1.0 if side == "left" else -1.0  # RAS x grows towards the patient's left
     guess = heads[side] + np.array(offset_mm) * np.array([medial, 1.0, 1.0])
-    found = refine_head_centre(grid, bone, guess)
+    found = refine_head_centre(grid, replace(grid, array=bone.astype(np.uint8)), guess)
     assert np.linalg.norm(found - heads[side]) < 1.5, (side, offset_mm, found, heads[side])
 
 
@@ -50,7 +50,7 @@ def test_a_prosthetic_metal_head_is_still_found(hip_phantom):
     in_ball = (np.linalg.norm(ct.ras_of_index(voxels) - centre, axis=1) < radius - 1.0).reshape(ct.array.shape)
     metal_ct = replace(ct, array=np.where(in_ball, 3000, ct.array).astype(ct.array.dtype))
     grid = to_canonical(metal_ct, (3.0,) * 3)
-    found = refine_head_centre(grid, grid.array > 100.0, centre + np.array([8.0, -5.0, 5.0]))
+    found = refine_head_centre(grid, replace(grid, array=(grid.array > 100.0).astype(np.uint8)), centre + np.array([8.0, -5.0, 5.0]))
     assert np.linalg.norm(found - centre) < 1.5, found
     labels = segment(metal_ct, "classical", progress=lambda *_: None).labels.array
     scores = dice_per_bone(labels, phantom.labels.array, ["hip_left", "femur_left", "hip_right", "femur_right"])
