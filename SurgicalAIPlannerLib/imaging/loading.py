@@ -19,6 +19,8 @@ from .volume import Volume
 log = logging.getLogger(__name__)
 
 FILE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+# A CT in Hounsfield units has air (-1000 HU) or at least fat (-100 HU) somewhere in view.
+MAX_LOWEST_HU = -50.0
 Role = Literal["ct", "label"]
 
 
@@ -33,10 +35,11 @@ def load_volume(path: Path | str, role: Role = "ct", series_instance_uid: str | 
     if path.is_dir():
         if role != "ct":
             raise ImageLoadError(path, "label maps are read from files, not DICOM folders")
-        return load_dicom_series(path, series_instance_uid)
+        return _check_hounsfield(path, load_dicom_series(path, series_instance_uid))
     if not path.name.lower().endswith(FILE_SUFFIXES):
         raise ImageLoadError(path, f"unsupported file type; expected a DICOM folder or one of {', '.join(FILE_SUFFIXES)}")
-    return _load_file(path, role)
+    volume = _load_file(path, role)
+    return volume if role == "label" else _check_hounsfield(path, volume)
 
 
 def load_ct(path: Path | str, series_instance_uid: str | None = None) -> Volume:
@@ -94,6 +97,17 @@ def _decompressed_size(path: Path, chunk: int = 1 << 22) -> int:
         while block := stream.read(chunk):
             size += len(block)
     return size
+
+
+def _check_hounsfield(path: Path, volume: Volume) -> Volume:
+    """``volume``, unless nothing in it is as dark as fat: then its values are not HU, and every HU threshold
+    downstream (bone at 100-200 HU) would call the whole body bone."""
+    lowest = float(volume.array.min())
+    if lowest > MAX_LOWEST_HU:
+        raise ImageLoadError(path, f"values range {lowest:g}..{float(volume.array.max()):g} with no air or fat (nothing below "
+                                   f"{MAX_LOWEST_HU:g}), so they are not Hounsfield units: was the rescale (HU = value x "
+                                   "slope + intercept, intercept often -1024) lost when the file was written, or is it not a CT?")
+    return volume
 
 
 def _as_hounsfield(array: np.ndarray) -> np.ndarray:

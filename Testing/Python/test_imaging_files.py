@@ -90,6 +90,17 @@ def test_truncated_nrrd_is_named(sample_ct_file: Path, tmp_path: Path) -> None:
         load_ct(nrrd)
 
 
+def test_a_ct_stored_without_its_rescale_is_named(sample_ct_file: Path, tmp_path: Path) -> None:
+    """Raw scanner values (HU + 1024, air at about 0) written without the rescale: every voxel would be 'bone' to the
+    100-200 HU thresholds downstream, so loading stops and says what is wrong. The label-map role is not checked."""
+    image = sitk.ReadImage(str(sample_ct_file))
+    raw = sitk.Cast(sitk.Clamp(image, lowerBound=-1024) + 1024, sitk.sitkUInt16)
+    sitk.WriteImage(raw, str(tmp_path / "raw.nii.gz"))
+    with pytest.raises(ImageLoadError, match=r"raw.nii.gz: values range 0\.\.\d+ with no air or fat .* not Hounsfield units"):
+        load_ct(tmp_path / "raw.nii.gz")
+    assert load_ct(sample_ct_file).array.min() < -900  # the real sample has air
+
+
 def test_2d_image_and_unknown_type_are_rejected(tmp_path: Path) -> None:
     sitk.WriteImage(sitk.GetImageFromArray(np.zeros((4, 4), np.int16)), str(tmp_path / "flat.nrrd"))
     with pytest.raises(ImageLoadError, match="is a 2D image"):
