@@ -7,8 +7,10 @@ found in the mask itself:
 - the midline (the skeleton's mirror plane);
 - each femoral head centre: first the deepest bone 50-120 mm from the midline (the head, with the acetabulum
   around it, is the thickest bone at the hip joint's distance; the trochanters lie farther out), if >= 12 mm
-  deep; then the centre of the CT's strongest concentric edge near it (ct_anatomy/head_search.py); then the sphere fitted to
-  the head's edges against soft tissue (ct_anatomy/head_edges.py), which also gives the femur/hip split its radius;
+  deep; then the centre of the CT's strongest concentric edge near it (ct_anatomy/head_search.py); then the
+  sphere fitted to the head's edges against soft tissue (ct_anatomy/head_edges.py), which also gives the
+  femur/hip split its radius. A head is only kept with its lower half in view; a scan without one (a lumbar
+  CT) is named from the iliac crests;
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
   has no lumbar spine and all of it is sacrum.
@@ -324,7 +326,7 @@ def _femur_side(bone: np.ndarray, axes, midline: float, side: str, centre: np.nd
 
 def _head_on_edges(ct: Volume, grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
                    radius: float) -> tuple[np.ndarray, float]:
-    """(centre, radius) of one head fitted to its edges against soft tissue (head_edges.py), HEAD_EDGE_ROUNDS
+    """(centre, radius) of one head fitted to its edges against soft tissue (ct_anatomy), HEAD_EDGE_ROUNDS
     times: the bone the current split leaves to the hip marks the rays under the socket, which a better split
     marks better. The shell search's centre sits towards the socket (5 / 4.5 mm off on the sample) and its depth
     radius is 2-4 mm small; the split keeps them where the CT gives no reliable edge."""
