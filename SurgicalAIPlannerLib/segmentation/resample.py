@@ -92,12 +92,62 @@ def anti_alias(volume: Volume, target_spacing: tuple[float, float, float]) -> Vo
 
 
 def labels_to_grid(labels: Volume, reference: Volume) -> Volume:
-    """Nearest-neighbour resample of a label map onto ``reference``'s grid (the input CT's)."""
+    """``labels`` on ``reference``'s grid (the input CT's): where one label's indicator, interpolated linearly from
+    ``labels``' grid, exceeds one half, that label; elsewhere (three labels meeting) the nearest label.
+
+    Copying only the nearest label keeps a coarse grid's staircase on a finer CT, and where fine voxel centres fall
+    on coarse cell boundaries (1.5 mm from 3 mm) the ties shift every boundary by half a fine voxel: 1.0-1.6 mm on
+    every lumbar landmark of TotalSegmentator's labels of the sample. Each label is interpolated only over its own
+    bounding box, so no float copy of the whole CT grid is made.
+    """
     target = sitk.Image(list(reference.shape_ijk), sitk.sitkUInt8)
     lps = reference.in_frame("LPS")
     target.SetSpacing(tuple(float(s) for s in lps.spacing))
     target.SetOrigin(tuple(float(x) for x in lps.origin))
     target.SetDirection(tuple(float(x) for x in np.asarray(lps.direction).ravel()))
-    resampled = sitk.Resample(to_sitk(labels), target, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
-    return from_sitk(resampled, reference.frame, like=reference)
+    source = to_sitk(labels)
+    result = sitk.GetArrayFromImage(sitk.Resample(source, target, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
+                                                  sitk.sitkUInt8))
+    background = _indicator(source, labels.array == 0)
+    for value in np.unique(labels.array[labels.array > 0]):
+        mask = labels.array == value
+        box = _box_on_target(source, target, mask)
+        if box is None:
+            continue
+        region = result[box]
+        region[_interpolated(_indicator(source, mask), target, box) > 0.5] = value
+        region[(region == value) & (_interpolated(background, target, box) >= 0.5)] = 0  # a tie shrinks both sides alike
+    image = sitk.GetImageFromArray(result)
+    image.CopyInformation(target)
+    return from_sitk(image, reference.frame, like=reference)
 
+
+def _indicator(source: sitk.Image, mask: np.ndarray) -> sitk.Image:
+    """``mask`` (in ``source``'s array order) as a float image with ``source``'s geometry."""
+    image = sitk.GetImageFromArray(mask.astype(np.float32))
+    image.CopyInformation(source)
+    return image
+
+
+def _box_on_target(source: sitk.Image, target: sitk.Image, mask: np.ndarray) -> tuple[slice, slice, slice] | None:
+    """[k, j, i] slices of ``target`` covering ``mask``'s bounding box on ``source`` grown by one source cell."""
+    found = np.nonzero(mask)
+    low = np.array([index.min() for index in found])[::-1] - 1  # (i, j, k)
+    high = np.array([index.max() for index in found])[::-1] + 1
+    corners = [source.TransformContinuousIndexToPhysicalPoint([float(c) for c in np.where(pick, high, low)])
+               for pick in np.ndindex(2, 2, 2)]
+    indices = np.array([target.TransformPhysicalPointToContinuousIndex(point) for point in corners])
+    start = np.maximum(np.floor(indices.min(axis=0)).astype(int), 0)
+    stop = np.minimum(np.ceil(indices.max(axis=0)).astype(int) + 1, np.array(target.GetSize()))
+    if np.any(stop <= start):
+        return None
+    return tuple(slice(a, b) for a, b in zip(start[::-1], stop[::-1]))
+
+
+def _interpolated(indicator: sitk.Image, target: sitk.Image, box: tuple[slice, slice, slice]) -> np.ndarray:
+    """``indicator`` linearly interpolated at the ``target`` voxels of ``box`` (outside its grid: 0)."""
+    region = sitk.Image([int(b.stop - b.start) for b in box[::-1]], sitk.sitkFloat32)
+    region.SetSpacing(target.GetSpacing())
+    region.SetDirection(target.GetDirection())
+    region.SetOrigin(target.TransformIndexToPhysicalPoint([int(b.start) for b in box[::-1]]))
+    return sitk.GetArrayFromImage(sitk.Resample(indicator, region, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat32))
