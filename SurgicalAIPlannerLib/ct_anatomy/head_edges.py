@@ -2,10 +2,11 @@
 
 Used twice: by the classical fallback, to put its femur/hip split on the head (classical.py), and by landmark
 detection, to report the head centre whatever segmentation the labels came from (landmarks/detect.py). A first
-sphere (a label surface's fit, or the fallback's provisional head) only seeds the search. Rays are cast from the current centre; on each ray that does not run
-into the hip bone (the "uncovered" part of the head: anterior, inferior, posterior), the head's edge is the
-steepest outward HU drop into soft tissue within a band around the current radius. A MAD-trimmed sphere
-fit of those edges gives the next centre; the band narrows and the rays are re-cast until the centre settles.
+sphere (a label surface's fit, or the fallback's provisional head) only seeds the search. Rays are cast from the
+current centre; on each ray that does not run into the hip bone (the "uncovered" part of the head: anterior,
+inferior, posterior), the head's edge is the steepest outward HU drop into soft tissue within a band around the
+current radius. A MAD-trimmed sphere fit of those edges gives the next centre; the band narrows and the rays are
+re-cast until the centre settles.
 
 Why only uncovered rays: on a 3 mm CT the joint space is hardly darker than the head (about 200 vs 250 HU on
 the sample), so under the acetabulum the strongest drop is the acetabular wall's outer cortex, a concentric
@@ -52,9 +53,10 @@ def refine_head_on_ct(ct: Volume, hip_mask: PointSampler, centre: np.ndarray, ra
 
     ``hip_mask`` tells which RAS points lie in that side's hip bone (rays into it are skipped). Returns the
     sphere, or a sentence saying why the CT gave no reliable edge (the caller keeps the label sphere).
-    The fit is started from several radii (START_RADIUS_STEPS_MM above the label's): a femur label that stops inside a joint fused at 3 mm gives a label sphere a few mm
-    too small, and from there the band may lock onto a smaller, wrong sphere (8 mm off on the sample). The
-    medoid of the fits is kept: the outliers (a wrong sphere, a start that drifted) cannot move it.
+    The fit is started from several radii (START_RADIUS_STEPS_MM above the label's): a femur label that stops
+    inside a joint fused at 3 mm gives a label sphere a few mm too small, and from there the band may lock onto a
+    smaller, wrong sphere (8 mm off on the sample). The medoid of the fits is kept: the outliers (a wrong sphere,
+    a start that drifted) cannot move it.
     """
     sample = volume_sampler(ct, order=1)
     directions = sphere_directions(RAY_COUNT)
@@ -65,11 +67,11 @@ def refine_head_on_ct(ct: Volume, hip_mask: PointSampler, centre: np.ndarray, ra
         (fits if isinstance(fit, SphereOnCt) else reasons).append(fit)
     if not fits:
         return reasons[0] if len(set(reasons)) == 1 else f"{reasons[0]} (also from larger starting radii)"
-    return _consensus(fits)
+    return _medoid(fits)
 
 
-def _consensus(fits: list[SphereOnCt]) -> SphereOnCt:
-    """The medoid: the fit whose centre lies nearest, in sum, to the other fits' centres."""
+def _medoid(fits: list[SphereOnCt]) -> SphereOnCt:
+    """The fit whose centre lies nearest, in sum, to the other fits' centres."""
     centres = np.array([fit.centre for fit in fits])
     return fits[int(np.argmin(np.linalg.norm(centres[:, None] - centres[None], axis=2).sum(axis=1)))]
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from ..ct_anatomy.head_edges import SphereOnCt
+from ..geometry.spheres import fit_sphere_trimmed
 from ..planning.cup_angles import cup_orientation
 from ..planning.frames import PelvicFrame, unit
-from ..geometry.spheres import fit_sphere_trimmed
-from ..ct_anatomy.head_edges import SphereOnCt
 from .model import Landmark, LandmarkSet
 from .surfaces import Surface, area_weights
 
