@@ -18,7 +18,7 @@ from ..imaging.volume import Frame, Volume
 from ..segmentation.labels import label_table
 from .ct import CTParameters, add_noise, hu_volume, scanner_blur, tissue_hu
 from .meshes import BoneMesh, load_staple_dataset
-from .voxelize import empty_grid, meshes_bounds, voxelize
+from .voxelize import empty_grid, voxelize
 
 log = logging.getLogger(__name__)
 

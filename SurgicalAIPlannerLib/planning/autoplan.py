@@ -122,7 +122,7 @@ def _choose_orientation(request: PlanningRequest, decisions: list[Decision]) -> 
     orientation = CupOrientation(inclination, anteversion, definition)
     asked = [name for name, value in (("inclination", target.inclination_deg), ("anteversion", target.anteversion_deg)) if value is not None]
     reason = (f"requested {' and '.join(asked)}" if asked else "default") + \
-        (f"; defaults are 40°/15° radiographic (centre of Lewinnek's safe zone)" if len(asked) < 2 else "")
+        ("; defaults are 40°/15° radiographic (centre of Lewinnek's safe zone)" if len(asked) < 2 else "")
     decisions.append(Decision("cup_orientation", f"{inclination:.1f}° / {anteversion:.1f}° ({definition}, relative to the APP)", reason))
     return orientation
 

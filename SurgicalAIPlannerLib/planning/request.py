@@ -442,9 +442,9 @@ def _implant_fixation(match: re.Match, reading: _Reading) -> str:
     return _set_fixations(cup, stem, reading, match.group(0))
 
 
-@_rule(rf"\b(?:(?:via|through|using|by)\s+(?:an?\s+|the\s+)?)?(?:(?:direct|mini|modified)[-\s]+)?(?:postero-?lateral|posterior"
-       rf"|antero-?lateral|anterior|lateral|Hardinge|Watson[-\s]Jones|superior|SuperPATH|minimally\s+invasive)\s+approach\b"
-       rf"|\bDAA\b|\bapproach\s*[:=]?\s*(?:postero-?lateral|posterior|antero-?lateral|anterior|lateral)\b")
+@_rule(r"\b(?:(?:via|through|using|by)\s+(?:an?\s+|the\s+)?)?(?:(?:direct|mini|modified)[-\s]+)?(?:postero-?lateral|posterior"
+       r"|antero-?lateral|anterior|lateral|Hardinge|Watson[-\s]Jones|superior|SuperPATH|minimally\s+invasive)\s+approach\b"
+       r"|\bDAA\b|\bapproach\s*[:=]?\s*(?:postero-?lateral|posterior|antero-?lateral|anterior|lateral)\b")
 def _approach(match: re.Match, reading: _Reading) -> str:
     return f"surgical approach: {match.group(0)} ({INFORMATIONAL}: the plan is the same for every approach)"
 

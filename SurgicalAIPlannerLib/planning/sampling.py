@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import vtk
 from scipy import ndimage
 
 from ..imaging.volume import Volume

@@ -9,7 +9,6 @@ from monai.inferers import sliding_window_inference
 
 from SurgicalAIPlannerLib.cli import main
 from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
-from SurgicalAIPlannerLib.segmentation.bundle import load_bundle
 from SurgicalAIPlannerLib.segmentation.engine import segment
 from SurgicalAIPlannerLib.segmentation.inference import slab_inference
 from SurgicalAIPlannerLib.segmentation.intensity import normalize_hu
