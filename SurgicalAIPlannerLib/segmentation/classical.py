@@ -244,9 +244,9 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume, ct: 
     if not heads and crest_z is None:
         log.warning("classical: neither a femoral head nor an iliac crest to count the levels from; nothing is labelled")
         return labels
-    head_z = float(np.mean([centre[2] for centre, _ in heads.values()])) if heads else None
+    heads_mean = np.mean([centre for centre, _ in heads.values()], axis=0) if heads else None  # RAS mm
     central = np.abs(x - midline) < LATERAL_MM
-    crest_or_guess = crest_z if crest_z is not None else head_z + 140.0
+    crest_or_guess = crest_z if crest_z is not None else float(heads_mean[2]) + 140.0
     central_rows = np.nonzero((bone & central).any(axis=(1, 2)))[0]
     central_top = float(axes[2][central_rows.max()]) if len(central_rows) else -np.inf
     lumbar_in_view = central_top >= crest_or_guess - SACRUM_BELOW_CREST_MM
@@ -255,11 +255,11 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume, ct: 
     for side, sign in (("left", -1), ("right", 1)):
         hip_side = bone & (sign * (x - midline) >= 0) & (z <= hip_top)
         labels[hip_side] = BY_NAME[f"hip_{side}"].value
-    labels[bone & _sacrum_region(bone, axes, midline, s1_top, heads)] = BY_NAME["sacrum"].value
+    labels[bone & _sacrum_region(bone, axes, midline, s1_top, heads_mean)] = BY_NAME["sacrum"].value
     for side, (centre, radius) in heads.items():
         labels[_femur_side(bone, axes, midline, side, centre, radius)] = BY_NAME[f"femur_{side}"].value
     if heads:
-        _label_legs_below(labels, bone, axes, midline, head_z)
+        _label_legs_below(labels, bone, axes, midline, float(heads_mean[2]))
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
         return labels
@@ -300,17 +300,14 @@ def _head_in_view(side: str, centre: np.ndarray, radius: float, bottom_z: float)
     return False
 
 
-def _sacrum_region(bone: np.ndarray, axes, midline: float, s1_top: float,
-                   heads: dict[str, tuple[np.ndarray, float]]) -> np.ndarray:
+def _sacrum_region(bone: np.ndarray, axes, midline: float, s1_top: float, heads_mean: np.ndarray | None) -> np.ndarray:
     """Where bone is sacrum: central, under the L5/S1 disc, behind the femoral heads (the hip bones' pubic
     parts lie in front of them) and above 30 mm under them (the coccyx tip). Without heads in view (a lumbar
     CT), behind the front of the vertebral bodies at the disc, at any height."""
     x, y, z = _coordinates(bone.shape, axes)
     region = (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & (z <= s1_top)
-    if heads:
-        head_y = float(np.mean([centre[1] for centre, _ in heads.values()]))
-        head_z = float(np.mean([centre[2] for centre, _ in heads.values()]))
-        return region & (y < head_y) & (z > head_z - 30.0)
+    if heads_mean is not None:
+        return region & (y < heads_mean[1]) & (z > heads_mean[2] - 30.0)
     near_disc = bone & (np.abs(x - midline) < 12.0) & (np.abs(z - s1_top) <= 20.0)
     return region & (y <= np.broadcast_to(y, bone.shape)[near_disc].max()) if near_disc.any() else region
 
