@@ -64,3 +64,29 @@ def test_posterior_elements_follow_their_own_body_not_the_slice_level():
         bottom = 32 + (5 - level) * 12
         tip = labels[bottom - 5:bottom - 2, 3:10, 28:32]  # level with the body below
         assert (tip == BY_NAME[f"vertebrae_L{level}"].value).all(), f"L{level} spinous tip: {np.unique(tip)}"
+
+
+def _column_with_facet_contacts() -> np.ndarray:
+    """Six vertebrae whose inferior articular process hangs down to the disc and touches, across the facet
+    joint, the superior articular process rising from the pedicle of the vertebra below (as at 3 mm)."""
+    types = np.zeros((110, 30, 60), np.uint8)
+    types[20:30, 15:25, 26:34] = _type("sacrum")
+    for level in range(6):
+        bottom = 32 + level * 12
+        types[bottom:bottom + 10, 15:25, 25:35] = _type("vertebra")  # body
+        types[bottom + 5:bottom + 9, 10:15, 28:32] = _type("vertebra")  # pedicle, upper half of the body
+        types[bottom - 1:bottom + 9, 8:10, 28:32] = _type("vertebra")  # inferior articular process, down to the disc
+        types[bottom + 8:bottom + 12, 10:12, 28:32] = _type("vertebra")  # superior articular process, up to the facet
+    return types
+
+
+def test_an_inferior_articular_process_touching_the_level_below_stays_with_its_own_vertebra():
+    """Through the facet contact the lower vertebra is the nearer body (10 voxel steps against 13), but only by
+    stepping upwards; the process's own vertebra reaches it going down from its pedicle."""
+    labels = assign_sides_and_levels(_column_with_facet_contacts(), X_MM, Z_MM, SPACING)
+    for level in range(4, 0, -1):
+        bottom = 32 + (5 - level) * 12
+        process_tip = labels[bottom - 1, 8:10, 28:32]
+        own_pedicle_and_superior_process = labels[bottom + 5:bottom + 9, 10:12, 28:32]
+        assert (process_tip == BY_NAME[f"vertebrae_L{level}"].value).all(), f"L{level} process tip: {np.unique(process_tip)}"
+        assert (own_pedicle_and_superior_process == BY_NAME[f"vertebrae_L{level}"].value).all()
