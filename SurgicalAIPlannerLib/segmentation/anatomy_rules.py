@@ -4,7 +4,8 @@
   vertebra voxels, or x = 0 (the scanner isocentre, near the body midline on most scans) without them.
 - Lumbar levels: the column is cut at intervertebral discs (minima of vertebral-body area along z)
   and counted L5, L4, ... L1 upwards from the sacrum; levels above L1 (T12, T11) are left unlabelled.
-  Each vertebra's posterior elements go with the body they are joined to through bone.
+  Each vertebra's posterior elements go with the body they are joined to through bone without turning
+  cranially (an arch hangs from its pedicles).
 """
 
 from __future__ import annotations
