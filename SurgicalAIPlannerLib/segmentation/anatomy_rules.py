@@ -89,7 +89,7 @@ def label_lumbar_levels(
     bodies through the rest of ``column`` along paths that never turn cranially. Pedicle, lamina, spinous and
     inferior articular processes all lie level with or below their own pedicles; the vertebra below reaches
     them only upwards, through its superior articular process and the facet joint, which touch at 3 mm
-    (unrestricted growth gave each level's lower arch to the level below: on the sample 75-225 voxels per
+    (unrestricted growth gave each level's lower arch to the level below: on the sample 126-225 voxels per
     level). ``rivals`` are label values already in ``labels`` that compete, unrestricted, for the column's
     voxels (the classical fallback's hip bones and sacrum beside L5).
     """
