@@ -319,35 +319,45 @@ def _section(local: np.ndarray, on_side: np.ndarray, centre: np.ndarray) -> np.n
     slab = on_side & (np.abs(offset[:, 1]) < SLAB_MM / 2) & (np.hypot(offset[:, 0], offset[:, 2]) < SECTION_RADIUS_MM)
     if not slab.any():
         return slab
-    cells = np.round(offset[slab][:, [0, 2]] / SAMPLE_MM).astype(int)
-    low = cells.min(axis=0)
-    image = np.zeros(cells.max(axis=0) - low + 1, dtype=bool)
-    image[tuple((cells - low).T)] = True
-    components, _ = ndimage.label(ndimage.binary_closing(image) | image)
-    own = components[tuple((cells - low).T)]
+    image, cells, low = _coronal_raster(offset[slab])
+    components, _ = ndimage.label(image)
+    own = components[tuple(cells.T)]
     keep = np.zeros_like(slab)
-    keep[np.flatnonzero(slab)[own == own[np.argmin(np.hypot(*(cells.T)))]]] = True
+    keep[np.flatnonzero(slab)[own == own[np.argmin(np.hypot(*(cells + low).T))]]] = True
     return keep
 
 
+def _coronal_raster(offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image, cells, low): a coronal slab's points (``offset`` local mm) rastered in SAMPLE_MM cells of (left,
+    superior), closed over one cell and filled, each point's cell, and the offset (cells) of image cell (0, 0).
+    The vertebra's sample lattice, turned into the local frame, leaves single empty cells inside a slab; a mask
+    whose pedicle marrow stayed out (the fallback's at 3 mm) leaves a hole in its section."""
+    cells = np.round(offset[:, [0, 2]] / SAMPLE_MM).astype(int)
+    low = cells.min(axis=0)
+    cells -= low
+    image = np.zeros(cells.max(axis=0) + 1, dtype=bool)
+    image[tuple(cells.T)] = True
+    return ndimage.binary_fill_holes(ndimage.binary_closing(image) | image), cells, low
+
+
 def _chords(offset: np.ndarray) -> tuple[float, float]:
-    """Transverse width and height (mm) of a coronal section through its centre (``offset`` from it, local mm)."""
-    width = _run_length(offset[np.abs(offset[:, 2]) < SAMPLE_MM, 0])
-    height = _run_length(offset[np.abs(offset[:, 0]) < SAMPLE_MM, 2])
-    return width, height
+    """Transverse width and height (mm) of a coronal section (``offset`` from its centre, local mm): the runs of
+    its outline's raster through the covered cell nearest the centre (the old chords of the samples themselves
+    gave the fallback's L1 a 0 mm width and height: its centre lay in the unfilled marrow of a ring)."""
+    image, _, low = _coronal_raster(offset)
+    covered = np.argwhere(image)
+    row, column = covered[np.argmin(np.hypot(*(covered + low).T))]
+    return _run_length(image[:, column], row) * SAMPLE_MM, _run_length(image[row, :], column) * SAMPLE_MM
 
 
-def _run_length(values: np.ndarray) -> float:
-    """Length of the gap-free run of sample positions ``values`` that contains 0."""
-    cells = np.unique(np.round(values / SAMPLE_MM).astype(int))
-    if 0 not in cells:
-        return 0.0
-    low, high = 0, 0
-    while low - 1 in cells:
+def _run_length(line: np.ndarray, index: int) -> int:
+    """Number of consecutive True cells of ``line`` in the run that contains ``index``."""
+    low, high = index, index
+    while low > 0 and line[low - 1]:
         low -= 1
-    while high + 1 in cells:
+    while high + 1 < len(line) and line[high + 1]:
         high += 1
-    return float((high - low + 1) * SAMPLE_MM)
+    return high - low + 1
 
 
 def lumbar_landmarks(clouds: Mapping[str, VertebraCloud], method_prefix: str = "") -> LandmarkSet:

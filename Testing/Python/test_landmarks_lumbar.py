@@ -13,7 +13,7 @@ from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
 from SurgicalAIPlannerLib.landmarks.detect import vertebra_clouds
 from SurgicalAIPlannerLib.landmarks.evaluation import coarsened, compare
-from SurgicalAIPlannerLib.landmarks.spine import LEVELS, lumbar_landmarks
+from SurgicalAIPlannerLib.landmarks.spine import LEVELS, SAMPLE_MM, _chords, lumbar_landmarks
 from SurgicalAIPlannerLib.segmentation.engine import segment
 from SurgicalAIPlannerLib.segmentation.labels import names_by_value
 
@@ -201,3 +201,17 @@ def test_upper_lumbar_pedicles_on_the_fallback_segmentation(sample_ct_file, samp
         for side in ("left", "right"):
             row = rows[f"{level}_pedicle_center_{side}"]
             assert row.status == "both" and row.error_mm < 2.0, (row.name, row.status, row.error_mm)
+            width = fallback.landmarks[row.name].extras["isthmus_width_mm"]
+            assert 8.0 <= width <= 19.0, (row.name, width)  # L1 right was 0 mm: its centre lay in a ring's hole
+
+
+def test_isthmus_chords_span_a_hollow_section_on_a_turned_lattice():
+    """A pedicle section whose marrow stayed out of the mask (a ring, 10 mm across, 4 mm hole), sampled on the
+    vertebra's 0.75 mm lattice turned 30 deg into the local frame: its width and height are the outline's."""
+    step, turn = SAMPLE_MM, np.radians(30.0)
+    lattice = np.stack(np.meshgrid(*(np.arange(-8.0, 8.0, step),) * 2), axis=-1).reshape(-1, 2) + 0.3
+    turned = lattice @ np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])
+    ring = turned[(np.hypot(*turned.T) <= 5.0) & (np.hypot(*turned.T) >= 2.0)]
+    offset = np.c_[ring[:, 0], np.zeros(len(ring)), ring[:, 1]]  # (left, posterior, superior) mm
+    width, height = _chords(offset)
+    assert 9.0 <= width <= 11.5 and 9.0 <= height <= 11.5, (width, height)
