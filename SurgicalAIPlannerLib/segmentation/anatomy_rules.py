@@ -100,6 +100,7 @@ def label_lumbar_levels(
     bodies[:, : _body_front(column), :] = False
     for level in range(5, 0, -1):
         low, high = _level_bounds(bounds, 5 - level)
+        low = -np.inf if level == 5 else low  # the column starts above S1, whose top may tilt under L5's body
         labels[bodies & (z > low) & (z <= high)] = BY_NAME[f"vertebrae_L{level}"].value
     above_l1 = bodies & (z > _level_bounds(bounds, 4)[1])
     labels[above_l1] = ABOVE_L1

@@ -13,9 +13,11 @@ found in the mask itself:
   CT) is named from the iliac crests;
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
-  has no lumbar spine and all of it is sacrum.
+  has no lumbar spine and all of it is sacrum. In front of the bodies' back the cut then follows the disc's
+  tilted plane where the CT shows one (disc_plane.py): the sacral base slopes down to the front.
 Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
-between the heads' level and L5/S1; L5..L1 = the column above, cut at the next disc minima; the rest
+between the heads' level and L5/S1, reaching at most S1_FACET_REACH_MM above it; L5..L1 = the column above, cut
+at the next disc minima; the rest
 of the pelvis is the hip bone of its side; each bone's envelope is then closed over fatty marrow. A scan of the
 legs without the pelvis goes to knee_rules.py, on a grid as fine as the CT's coarsest spacing (1.5-3 mm).
 """
@@ -33,7 +35,8 @@ from ..ct_anatomy.head_edges import refine_head_on_ct
 from ..ct_anatomy.head_search import refine_head_centre
 from ..imaging.sampling import volume_sampler
 from ..imaging.volume import Volume
-from .anatomy_rules import VERTEBRA_PITCH_MM, disc_slices, label_lumbar_levels
+from .anatomy_rules import LUMBAR_VALUES, VERTEBRA_PITCH_MM, disc_slices, grow_into, label_lumbar_levels
+from .disc_plane import find_tilted_disc
 from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg
 from .labels import BY_NAME
 from .postprocess import fill_axial_sections, postprocess
@@ -69,6 +72,8 @@ SACRUM_BELOW_CREST_MM = 10.0
 ILIUM_MIN_SECTION_MM2 = 700.0  # the largest axial section of a lateral bone piece that is an ilium, at least
 SYMMETRY_REACH_MM = 45.0  # how far the skeleton's mirror plane is sought from the body outline's centre
 SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
+# S1's superior articular processes rise ~15-20 mm above the sacral base: sacrum above that is L5's arch.
+S1_FACET_REACH_MM = 20.0
 SOFT_TISSUE_HU = -100.0  # above fat: what a closed cortical envelope may take in (fatty marrow, partial volume)
 # Cortex thinner than the grid breaks up under the threshold; closing each bone's label over this radius
 # restores its outer envelope. The sacral alae, often fat-replaced marrow under a thin cortex, need more.
@@ -87,8 +92,8 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     if is_limb_scan(bone, axes, midline):
         return _segment_limbs(ct, midline, progress)
     progress(0.4, "classical: naming bone by position (femoral heads, sacrum, lumbar levels)")
-    labels = _name_by_position(bone, axes, midline, grid, ct)
-    _close_envelopes(labels, (grid.array > SOFT_TISSUE_HU) & ~canal, SPACING_MM)
+    labels, spine_above_sacrum = _name_by_position(bone, axes, midline, grid, ct)
+    _close_envelopes(labels, (grid.array > SOFT_TISSUE_HU) & ~canal & ~spine_above_sacrum, SPACING_MM)
     labels = postprocess(labels, axes[0], midline)
     progress(0.9, "classical: resampling labels back to the input grid")
     return labels_to_grid(replace(grid, array=labels), ct)
@@ -236,14 +241,16 @@ def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tu
     return heads
 
 
-def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> np.ndarray:
+def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, the canal's strip above the sacrum): where the arches part above the sacrum the canal is no
+    enclosed hole, and no bone's envelope closing may bridge it there."""
     labels = np.zeros(bone.shape, np.uint8)
     x, y, z = _coordinates(bone.shape, axes)
     heads = _femoral_heads(bone, axes, midline, grid, ct)
     crest_z = _iliac_crest_z(bone, axes, midline)
     if not heads and crest_z is None:
         log.warning("classical: neither a femoral head nor an iliac crest to count the levels from; nothing is labelled")
-        return labels
+        return labels, np.zeros(bone.shape, bool)
     heads_mean = np.mean([centre for centre, _ in heads.values()], axis=0) if heads else None  # RAS mm
     central = np.abs(x - midline) < LATERAL_MM
     crest_or_guess = crest_z if crest_z is not None else float(heads_mean[2]) + 140.0
@@ -251,21 +258,23 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume, ct: 
     central_top = float(axes[2][central_rows.max()]) if len(central_rows) else -np.inf
     lumbar_in_view = central_top >= crest_or_guess - SACRUM_BELOW_CREST_MM
     s1_top = _l5_s1_disc(bone & central, axes, crest_or_guess) if lumbar_in_view else central_top
+    below_s1 = _below_lumbosacral_disc(grid.array, bone, axes, midline, s1_top) if lumbar_in_view else z <= s1_top
     hip_top = crest_z if crest_z is not None else s1_top + 40.0
     for side, sign in (("left", -1), ("right", 1)):
         hip_side = bone & (sign * (x - midline) >= 0) & (z <= hip_top)
         labels[hip_side] = BY_NAME[f"hip_{side}"].value
-    labels[bone & _sacrum_region(bone, axes, midline, s1_top, heads_mean)] = BY_NAME["sacrum"].value
+    labels[bone & _sacrum_region(bone, axes, midline, below_s1, s1_top, heads_mean)] = BY_NAME["sacrum"].value
     for side, (centre, radius) in heads.items():
         labels[_femur_side(bone, axes, midline, side, centre, radius)] = BY_NAME[f"femur_{side}"].value
     if heads:
         _label_legs_below(labels, bone, axes, midline, float(heads_mean[2]))
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
-        return labels
+        return labels, np.zeros(bone.shape, bool)
     rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
-    label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & (z > s1_top), axes[2], s1_top, SPACING_MM, rivals)
-    return labels
+    label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & ~below_s1, axes[2], s1_top, SPACING_MM, rivals)
+    _keep_sacrum_under_its_facets(labels, z > s1_top + S1_FACET_REACH_MM)
+    return labels, ~below_s1 & (np.abs(x - midline) < CANAL_HALF_WIDTH_MM)
 
 
 def _femoral_heads(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> dict[str, tuple[np.ndarray, float]]:
@@ -300,12 +309,13 @@ def _head_in_view(side: str, centre: np.ndarray, radius: float, bottom_z: float)
     return False
 
 
-def _sacrum_region(bone: np.ndarray, axes, midline: float, s1_top: float, heads_mean: np.ndarray | None) -> np.ndarray:
-    """Where bone is sacrum: central, under the L5/S1 disc, behind the femoral heads (the hip bones' pubic
+def _sacrum_region(bone: np.ndarray, axes, midline: float, below_s1: np.ndarray, s1_top: float,
+                   heads_mean: np.ndarray | None) -> np.ndarray:
+    """Where bone is sacrum: central, under the L5/S1 disc (``below_s1``), behind the femoral heads (the hip bones' pubic
     parts lie in front of them) and above 30 mm under them (the coccyx tip). Without heads in view (a lumbar
     CT), behind the front of the vertebral bodies at the disc, at any height."""
     x, y, z = _coordinates(bone.shape, axes)
-    region = (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & (z <= s1_top)
+    region = (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & below_s1
     if heads_mean is not None:
         return region & (y < heads_mean[1]) & (z > heads_mean[2] - 30.0)
     near_disc = bone & (np.abs(x - midline) < 12.0) & (np.abs(z - s1_top) <= 20.0)
@@ -405,6 +415,31 @@ def _iliac_crest_z(bone: np.ndarray, axes, midline: float) -> float | None:
             if largest.sum(axis=(1, 2)).max() * SPACING_MM**2 >= ILIUM_MIN_SECTION_MM2:
                 tops.append(axes[2][np.nonzero(largest.any(axis=(1, 2)))[0].max()])
     return float(np.mean(tops)) if tops else None
+
+
+def _below_lumbosacral_disc(ct_hu: np.ndarray, bone: np.ndarray, axes, midline: float, s1_top: float) -> np.ndarray:
+    """Where the grid lies below the L5/S1 disc: under its tilted plane (disc_plane.py) in front of the vertebral
+    bodies' back, under ``s1_top`` (mm) behind it, where the arch has no disc and the lumbar rules share the bone
+    out; under ``s1_top`` everywhere when the CT shows no tilted disc."""
+    x, y, z = _coordinates(bone.shape, axes)
+    near_disc = bone & (np.abs(x - midline) < LATERAL_MM) & (np.abs(z - s1_top) <= 20.0)
+    body_back = float(np.median(np.broadcast_to(y, bone.shape)[near_disc])) if near_disc.any() else -np.inf
+    disc = find_tilted_disc(ct_hu, bone, axes, midline, s1_top, body_back)
+    if disc is None:
+        return np.broadcast_to(z <= s1_top, bone.shape)
+    log.info("classical: the L5/S1 disc tilts %.1f deg (%.0f HU darker than its endplates)", disc.tilt_deg, disc.contrast_hu)
+    return np.where(y >= body_back, ~disc.above(y, z), z <= s1_top)
+
+
+def _keep_sacrum_under_its_facets(labels: np.ndarray, too_high: np.ndarray) -> None:
+    """Give the sacrum's voxels in ``too_high`` to the lumbar vertebrae they touch, in place.
+
+    The sacrum competes with L5 for the arch above the disc and climbs through the fused facet joints into L5's
+    inferior articular processes and lamina (on the sample up to 42 mm above the disc; the reference's S1 ends
+    21 mm above it), which breaks the ring of L5's canal."""
+    climbed = (labels == BY_NAME["sacrum"].value) & too_high
+    labels[climbed] = 0
+    grow_into(labels, climbed, np.isin(labels, LUMBAR_VALUES) & ~climbed)
 
 
 def _l5_s1_disc(column: np.ndarray, axes, crest_z: float) -> float:
