@@ -50,8 +50,8 @@ def find_tilted_disc(ct_hu: np.ndarray, bone: np.ndarray, axes, midline: float, 
     ys = np.broadcast_to(y, bone.shape)[region]
     zs = np.broadcast_to(z, bone.shape)[region]
     hu = ct_hu[region].astype(float)
-    centre = np.array([midline, float(np.median(ys[np.abs(zs - disc_z) <= 6.0])) if (np.abs(zs - disc_z) <= 6.0).any()
-                       else float(np.median(ys)), disc_z])
+    level = np.abs(zs - disc_z) <= 6.0  # the bodies' centre at the disc's height: where the tilt turns about
+    centre = np.array([midline, float(np.median(ys[level] if level.any() else ys)), disc_z])
     best = None
     for tilt in TILTS_DEG:
         normal = np.array([0.0, np.sin(np.radians(tilt)), np.cos(np.radians(tilt))])
