@@ -33,7 +33,7 @@ def bodies_with_a_disc(tilt_deg: float, seed: int = 0) -> tuple[np.ndarray, np.n
 def test_the_disc_plane_is_found_at_its_tilt(tilt_deg):
     hu, bone = bodies_with_a_disc(tilt_deg)
     axial_guess_z = DISC_CENTRE[2] + 6.0  # the area-minimum estimate is a few mm off
-    disc = find_tilted_disc(hu, bone, AXES, MIDLINE_MM, axial_guess_z, body_front_y=40.0)
+    disc = find_tilted_disc(hu, bone, AXES, MIDLINE_MM, axial_guess_z, bodies_back_y=40.0)
     assert disc is not None
     assert abs(disc.tilt_deg - tilt_deg) <= 5.0, disc
     distance = abs((DISC_CENTRE - disc.point) @ disc.normal)
@@ -44,7 +44,7 @@ def test_the_posterior_endplate_rim_lies_above_a_sloping_disc():
     """Laterality of the tilt: a sacral base sloping down to the front leaves its back edge above the plane's
     centre height, its front edge below (anterior is +y in RAS)."""
     hu, bone = bodies_with_a_disc(40.0)
-    disc = find_tilted_disc(hu, bone, AXES, MIDLINE_MM, DISC_CENTRE[2], body_front_y=40.0)
+    disc = find_tilted_disc(hu, bone, AXES, MIDLINE_MM, DISC_CENTRE[2], bodies_back_y=40.0)
     back, front = np.array([50.0]), np.array([70.0])
     height = np.array([DISC_CENTRE[2]])
     assert not disc.above(back, height)[0] and disc.above(front, height)[0]
@@ -53,4 +53,4 @@ def test_the_posterior_endplate_rim_lies_above_a_sloping_disc():
 def test_bone_without_a_darker_band_gives_no_plane():
     hu, bone = bodies_with_a_disc(30.0)
     hu[bone] = np.random.default_rng(1).normal(150.0, 20.0, bone.sum()).astype(np.int16)
-    assert find_tilted_disc(hu, bone, AXES, MIDLINE_MM, DISC_CENTRE[2], body_front_y=40.0) is None
+    assert find_tilted_disc(hu, bone, AXES, MIDLINE_MM, DISC_CENTRE[2], bodies_back_y=40.0) is None
