@@ -241,7 +241,8 @@ def _plausible_heads(heads: dict[str, tuple[np.ndarray, float]]) -> dict[str, tu
     return heads
 
 
-def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> tuple[np.ndarray, np.ndarray]:
+def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
+                      ct: Volume) -> tuple[np.ndarray, np.ndarray]:
     """(labels, the canal's strip above the sacrum): where the arches part above the sacrum the canal is no
     enclosed hole, and no bone's envelope closing may bridge it there."""
     labels = np.zeros(bone.shape, np.uint8)
@@ -311,9 +312,9 @@ def _head_in_view(side: str, centre: np.ndarray, radius: float, bottom_z: float)
 
 def _sacrum_region(bone: np.ndarray, axes, midline: float, below_s1: np.ndarray, s1_top: float,
                    heads_mean: np.ndarray | None) -> np.ndarray:
-    """Where bone is sacrum: central, under the L5/S1 disc (``below_s1``), behind the femoral heads (the hip bones' pubic
-    parts lie in front of them) and above 30 mm under them (the coccyx tip). Without heads in view (a lumbar
-    CT), behind the front of the vertebral bodies at the disc, at any height."""
+    """Where bone is sacrum: central, under the L5/S1 disc (``below_s1``), behind the femoral heads (the hip
+    bones' pubic parts lie in front of them) and above 30 mm under them (the coccyx tip). Without heads in view
+    (a lumbar CT), behind the front of the vertebral bodies at the disc, at any height."""
     x, y, z = _coordinates(bone.shape, axes)
     region = (np.abs(x - midline) < SACRUM_HALF_WIDTH_MM) & below_s1
     if heads_mean is not None:
@@ -427,7 +428,8 @@ def _below_lumbosacral_disc(ct_hu: np.ndarray, bone: np.ndarray, axes, midline: 
     disc = find_tilted_disc(ct_hu, bone, axes, midline, s1_top, body_back)
     if disc is None:
         return np.broadcast_to(z <= s1_top, bone.shape)
-    log.info("classical: the L5/S1 disc tilts %.1f deg (%.0f HU darker than its endplates)", disc.tilt_deg, disc.contrast_hu)
+    log.info("classical: the L5/S1 disc tilts %.1f deg (%.0f HU darker than its endplates)",
+             disc.tilt_deg, disc.contrast_hu)
     return np.where(y >= body_back, ~disc.above(y, z), z <= s1_top)
 
 

@@ -44,7 +44,8 @@ def find_tilted_disc(ct_hu: np.ndarray, bone: np.ndarray, axes, midline: float, 
     ``bodies_back_y`` is the vertebral bodies' back (RAS y; anterior is +y): the arch behind it has no disc.
     """
     x, y, z = axes[0][None, None, :], axes[1][None, :, None], axes[2][:, None, None]
-    region = bone & (np.abs(x - midline) < BODY_HALF_WIDTH_MM) & (y >= bodies_back_y) & (np.abs(z - disc_z) < SEARCH_HEIGHT_MM)
+    region = bone & (np.abs(x - midline) < BODY_HALF_WIDTH_MM) & (y >= bodies_back_y)
+    region &= np.abs(z - disc_z) < SEARCH_HEIGHT_MM
     if not region.any():
         return None
     ys = np.broadcast_to(y, bone.shape)[region]
