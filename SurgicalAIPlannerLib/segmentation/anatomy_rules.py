@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage, signal
@@ -79,7 +80,8 @@ def _body_front(column: np.ndarray) -> int:
 
 
 def label_lumbar_levels(
-    labels: np.ndarray, column: np.ndarray, z_mm: np.ndarray, s1_top: float, spacing_mm: float, rivals: tuple[int, ...] = ()
+    labels: np.ndarray, column: np.ndarray, z_mm: np.ndarray, s1_top: float, spacing_mm: float,
+    rivals: tuple[int, ...] = (), above_disc: Callable[[float], np.ndarray] | None = None,
 ) -> None:
     """L5, L4, ... L1 upwards from ``s1_top`` (mm), in place.
 
@@ -91,19 +93,19 @@ def label_lumbar_levels(
     them only upwards, through its superior articular process and the facet joint, which touch at 3 mm
     (unrestricted growth gave each level's lower arch to the level below: on the sample 126-225 voxels per
     level). ``rivals`` are label values already in ``labels`` that compete, unrestricted, for the column's
-    voxels (the classical fallback's hip bones and sacrum beside L5).
+    voxels (the classical fallback's hip bones and sacrum beside L5). ``column`` starts above S1. ``above_disc``
+    maps a disc's height (mm) to where the grid lies above that disc (the classical fallback's tilted disc planes);
+    by default the cut is axial.
     """
     discs = [z_mm[d] for d in disc_slices(column, spacing_mm) if z_mm[d] > s1_top + 0.5 * VERTEBRA_PITCH_MM]
     bounds = [s1_top] + discs
     z = z_mm[:, None, None]
     bodies = column.copy()
     bodies[:, : _body_front(column), :] = False
+    lower_bounds = [np.ones_like(column)] + [_above_bound(bounds, index, z, above_disc) for index in range(1, 6)]
     for level in range(5, 0, -1):
-        low, high = _level_bounds(bounds, 5 - level)
-        low = -np.inf if level == 5 else low  # the column starts above S1, whose top may tilt under L5's body
-        labels[bodies & (z > low) & (z <= high)] = BY_NAME[f"vertebrae_L{level}"].value
-    above_l1 = bodies & (z > _level_bounds(bounds, 4)[1])
-    labels[above_l1] = ABOVE_L1
+        labels[bodies & lower_bounds[5 - level] & ~lower_bounds[6 - level]] = BY_NAME[f"vertebrae_L{level}"].value
+    labels[bodies & lower_bounds[5]] = ABOVE_L1
     region = column & ~bodies
     competing = (*LUMBAR_VALUES, ABOVE_L1, *rivals)
     grow_into(labels, region, np.isin(labels, competing) & ~region, caudal_only=(*LUMBAR_VALUES, ABOVE_L1))
@@ -112,11 +114,13 @@ def label_lumbar_levels(
     labels[labels == ABOVE_L1] = 0
 
 
-def _level_bounds(bounds: list[float], index: int) -> tuple[float, float]:
-    """z range (mm) of the index-th level above the sacrum: between discs, or one pitch where none is seen."""
-    low = bounds[index] if index < len(bounds) else bounds[-1] + (index - len(bounds) + 1) * VERTEBRA_PITCH_MM
-    high = bounds[index + 1] if index + 1 < len(bounds) else low + VERTEBRA_PITCH_MM
-    return low, high
+def _above_bound(bounds: list[float], index: int, z: np.ndarray,
+                 above_disc: Callable[[float], np.ndarray] | None) -> np.ndarray:
+    """Where the grid lies above the lower bound of the index-th level above the sacrum: a seen disc (through
+    ``above_disc`` when given), or one pitch above the last one seen."""
+    if index < len(bounds):
+        return above_disc(bounds[index]) if above_disc is not None else z > bounds[index]
+    return z > bounds[-1] + (index - len(bounds) + 1) * VERTEBRA_PITCH_MM
 
 
 def grow_into(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray, caudal_only: tuple[int, ...] = ()) -> None:

@@ -13,11 +13,11 @@ found in the mask itself:
   CT) is named from the iliac crests;
 - the L5/S1 disc: one disc (a minimum of vertebral-body area along z) below the L4/L5 disc, which
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
-  has no lumbar spine and all of it is sacrum. In front of the bodies' back the cut then follows the disc's
-  tilted plane where the CT shows one (disc_plane.py): the sacral base slopes down to the front.
+  has no lumbar spine and all of it is sacrum. In front of the bodies' back the cut follows the disc's tilted
+  plane where the CT shows one (disc_plane.py): the sacral base slopes down to the front.
 Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
 between the heads' level and L5/S1, reaching at most S1_FACET_REACH_MM above it; L5..L1 = the column above, cut
-at the next disc minima; the rest
+at the next disc minima, along the discs' tilted planes where the CT shows them; the rest
 of the pelvis is the hip bone of its side; each bone's envelope is then closed over fatty marrow. A scan of the
 legs without the pelvis goes to knee_rules.py, on a grid as fine as the CT's coarsest spacing (1.5-3 mm).
 """
@@ -74,6 +74,7 @@ SYMMETRY_REACH_MM = 45.0  # how far the skeleton's mirror plane is sought from t
 SACRUM_HALF_WIDTH_MM = 52.0  # the sacral base is ~10-11 cm wide (textbook)
 # S1's superior articular processes rise ~15-20 mm above the sacral base: sacrum above that is L5's arch.
 S1_FACET_REACH_MM = 20.0
+ARCH_HALF_WIDTH_MM = 20.0  # the canal and the laminae's roots behind a vertebral body
 SOFT_TISSUE_HU = -100.0  # above fat: what a closed cortical envelope may take in (fatty marrow, partial volume)
 # Cortex thinner than the grid breaks up under the threshold; closing each bone's label over this radius
 # restores its outer envelope. The sacral alae, often fat-replaced marrow under a thin cortex, need more.
@@ -259,7 +260,8 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
     central_top = float(axes[2][central_rows.max()]) if len(central_rows) else -np.inf
     lumbar_in_view = central_top >= crest_or_guess - SACRUM_BELOW_CREST_MM
     s1_top = _l5_s1_disc(bone & central, axes, crest_or_guess) if lumbar_in_view else central_top
-    below_s1 = _below_lumbosacral_disc(grid.array, bone, axes, midline, s1_top) if lumbar_in_view else z <= s1_top
+    above_disc = _disc_cutter(grid.array, bone, axes, midline)
+    below_s1 = ~above_disc(s1_top) if lumbar_in_view else z <= s1_top
     hip_top = crest_z if crest_z is not None else s1_top + 40.0
     for side, sign in (("left", -1), ("right", 1)):
         hip_side = bone & (sign * (x - midline) >= 0) & (z <= hip_top)
@@ -273,7 +275,8 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
         return labels, np.zeros(bone.shape, bool)
     rivals = tuple(BY_NAME[name].value for name in ("hip_left", "hip_right", "sacrum"))
-    label_lumbar_levels(labels, bone & (np.abs(x - midline) < 60.0) & ~below_s1, axes[2], s1_top, SPACING_MM, rivals)
+    column = bone & (np.abs(x - midline) < 60.0) & ~below_s1
+    label_lumbar_levels(labels, column, axes[2], s1_top, SPACING_MM, rivals, above_disc)
     _keep_sacrum_under_its_facets(labels, z > s1_top + S1_FACET_REACH_MM)
     return labels, ~below_s1 & (np.abs(x - midline) < CANAL_HALF_WIDTH_MM)
 
@@ -418,19 +421,27 @@ def _iliac_crest_z(bone: np.ndarray, axes, midline: float) -> float | None:
     return float(np.mean(tops)) if tops else None
 
 
-def _below_lumbosacral_disc(ct_hu: np.ndarray, bone: np.ndarray, axes, midline: float, s1_top: float) -> np.ndarray:
-    """Where the grid lies below the L5/S1 disc: under its tilted plane (disc_plane.py) in front of the vertebral
-    bodies' back, under ``s1_top`` (mm) behind it, where the arch has no disc and the lumbar rules share the bone
-    out; under ``s1_top`` everywhere when the CT shows no tilted disc."""
+def _disc_cutter(ct_hu: np.ndarray, bone: np.ndarray, axes, midline: float) -> Callable[[float], np.ndarray]:
+    """A function of a disc's height (mm, from the bodies' area minima) that gives where the grid lies above that
+    disc: above its tilted plane (disc_plane.py) in front of the vertebral bodies' back; behind it, where the arch
+    has no disc, above the plane's height at the bodies' back within ARCH_HALF_WIDTH_MM of the midline (the lower
+    body's posterior rim rises to there) and above the disc's height farther out; above the disc's height
+    everywhere when the CT shows no tilted disc."""
     x, y, z = _coordinates(bone.shape, axes)
-    near_disc = bone & (np.abs(x - midline) < LATERAL_MM) & (np.abs(z - s1_top) <= 20.0)
-    body_back = float(np.median(np.broadcast_to(y, bone.shape)[near_disc])) if near_disc.any() else -np.inf
-    disc = find_tilted_disc(ct_hu, bone, axes, midline, s1_top, body_back)
-    if disc is None:
-        return np.broadcast_to(z <= s1_top, bone.shape)
-    log.info("classical: the L5/S1 disc tilts %.1f deg (%.0f HU darker than its endplates)",
-             disc.tilt_deg, disc.contrast_hu)
-    return np.where(y >= body_back, ~disc.above(y, z), z <= s1_top)
+
+    def above(disc_z: float) -> np.ndarray:
+        near_disc = bone & (np.abs(x - midline) < LATERAL_MM) & (np.abs(z - disc_z) <= 20.0)
+        body_back = float(np.median(np.broadcast_to(y, bone.shape)[near_disc])) if near_disc.any() else -np.inf
+        disc = find_tilted_disc(ct_hu, bone, axes, midline, disc_z, body_back)
+        if disc is None:
+            return np.broadcast_to(z > disc_z, bone.shape)
+        log.info("classical: the disc near z = %.0f mm tilts %.1f deg (%.0f HU darker than its endplates)",
+                 disc_z, disc.tilt_deg, disc.contrast_hu)
+        back_z = max(disc.height_at(body_back), disc_z)
+        behind = np.where(np.abs(x - midline) < ARCH_HALF_WIDTH_MM, z > back_z, z > disc_z)
+        return np.where(y >= body_back, disc.above(y, z), behind)
+
+    return above
 
 
 def _keep_sacrum_under_its_facets(labels: np.ndarray, too_high: np.ndarray) -> None:

@@ -32,6 +32,10 @@ class DiscPlane:
     tilt_deg: float
     contrast_hu: float
 
+    def height_at(self, y: float) -> float:
+        """RAS z (mm) of the plane at RAS y (mm)."""
+        return float(self.point[2] - (y - self.point[1]) * self.normal[1] / self.normal[2])
+
     def above(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Whether RAS (y, z) lies above the plane (the plane is level along x)."""
         return (y - self.point[1]) * self.normal[1] + (z - self.point[2]) * self.normal[2] > 0

@@ -191,16 +191,17 @@ def test_l1_to_l4_isthmus_widths_are_anatomical(sample_lumbar, totalseg_v1_lumba
 
 def test_upper_lumbar_pedicles_on_the_fallback_segmentation(sample_ct_file, sample_lumbar):
     """The classical fallback cuts L1 too high (its body takes in part of T12's): the endplate fit then tipped L1's
-    frame 69 deg and its canal was lost ("no spinal canal found"). With the tilt guard L1-L4's pedicle centres lie
-    within 2 mm of those found on TotalSegmentator v2's labels (a model's output, not truth; measured 0.4-1.6 mm).
-    L5 is not asserted: the fallback's L5/sacrum split is still wrong (10-19 mm, docs/benchmarks.md)."""
+    frame 69 deg and its canal was lost ("no spinal canal found"). With the tilt guard and the discs cut along their
+    tilted planes, L1-L4's pedicle centres lie within the issue's 1.5 mm of those found on TotalSegmentator v2's
+    labels (a model's output, not truth; measured 0.2-1.44 mm; L4 right was 1.71 mm with axial cuts). L5 is not
+    asserted: on the fallback's L5 the frame is still wrong (8-21 mm, docs/landmarks.md)."""
     labels = segment(load_ct(sample_ct_file), "classical", progress=lambda *_: None).labels
     fallback = lumbar_landmarks(vertebra_clouds(labels, names_by_value()))
     rows = {row.name: row for row in compare(fallback, sample_lumbar)}
     for level in ("L1", "L2", "L3", "L4"):
         for side in ("left", "right"):
             row = rows[f"{level}_pedicle_center_{side}"]
-            assert row.status == "both" and row.error_mm < 2.0, (row.name, row.status, row.error_mm)
+            assert row.status == "both" and row.error_mm <= 1.5, (row.name, row.status, row.error_mm)
             width = fallback.landmarks[row.name].extras["isthmus_width_mm"]
             assert 8.0 <= width <= 19.0, (row.name, width)  # L1 right was 0 mm: its centre lay in a ring's hole
 

@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from SurgicalAIPlannerLib.segmentation.anatomy_rules import BONE_TYPES, assign_sides_and_levels, type_lookup
+from SurgicalAIPlannerLib.segmentation.anatomy_rules import (
+    BONE_TYPES,
+    assign_sides_and_levels,
+    disc_slices,
+    label_lumbar_levels,
+    type_lookup,
+)
 from SurgicalAIPlannerLib.segmentation.labels import BY_NAME
 
 SPACING = 3.0
@@ -90,3 +96,27 @@ def test_an_inferior_articular_process_touching_the_level_below_stays_with_its_o
         own_pedicle_and_superior_process = labels[bottom + 5:bottom + 9, 10:12, 28:32]
         assert (process_tip == BY_NAME[f"vertebrae_L{level}"].value).all(), f"L{level} process tip: {np.unique(process_tip)}"
         assert (own_pedicle_and_superior_process == BY_NAME[f"vertebrae_L{level}"].value).all()
+
+
+def test_bodies_are_cut_along_the_tilted_disc_planes_given():
+    """With ``above_disc`` the bodies part along each disc's plane (here rising 30 deg towards the back, -y),
+    not at the disc's axial height: in front, the body above reaches under the disc's axial height."""
+    column = _pelvis_and_column() == _type("vertebra")
+    y_mm = np.arange(column.shape[1]) * SPACING
+    slope = np.tan(np.radians(30.0))
+    z, y = Z_MM[:, None, None], y_mm[None, :, None]
+
+    def above_disc(disc_z: float) -> np.ndarray:
+        return np.broadcast_to(z > disc_z - slope * (y - 30.0), column.shape)
+
+    labels = np.zeros(column.shape, np.uint8)
+    label_lumbar_levels(labels, column, Z_MM, Z_MM[31], SPACING, above_disc=above_disc)
+    front = column.copy()
+    front[:, :10, :] = False  # the bodies' anterior half: cut by the planes (the back half grows from them)
+    discs = [Z_MM[d] for d in disc_slices(column, SPACING)]
+    for level, (low, high) in zip(range(4, 0, -1), zip(discs, discs[1:] + [np.inf])):
+        expected = front & above_disc(low) & ~(above_disc(high) if np.isfinite(high) else False)
+        assert (labels[expected] == BY_NAME[f"vertebrae_L{level}"].value).all(), f"L{level}"
+    assert (labels[front & ~above_disc(discs[0])] == BY_NAME["vertebrae_L5"].value).all()
+    under_the_axial_cut = front & above_disc(discs[0]) & (z <= discs[0])
+    assert under_the_axial_cut.any() and (labels[under_the_axial_cut] == BY_NAME["vertebrae_L4"].value).all()
