@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 LAYOUT_ID = "planner"
 THREE_D_VIEW = "ThreeD"
+VIEW_EVENT_PRIORITY = 100.0  # above Slicer's interactor style and widgets, which may abort an event they handle
 # Slicer's colour for bone (its terminology's "Bone" entry), so the 3D view reads as anatomy.
 BONE_RGB = (241 / 255, 214 / 255, 145 / 255)
 # Implants in a blue no anatomy has, so they stand out (and the tests can count their pixels).
@@ -81,6 +82,7 @@ class PlannerWebApp(TrameApp):
         self.pacs = PacsController(self.server, pacs_url, self.plan_dir / "inputs", lambda: self.session,
                                    self._new_case_session, self._show_case)
         self.layout_manager.set_layout(LAYOUT_ID)
+        self._group_view_drags_into_undo_steps()
         self.state.case_name = ""
         self.state.status_message = ""
         self.state.segments = []
@@ -89,6 +91,13 @@ class PlannerWebApp(TrameApp):
         """Mesa (EGL, no GPU) drops translucent actors from multisampled windows; trame-slicer asks for 8 samples."""
         for view in self.slicer_app.view_manager.get_views():
             view.render_window().SetMultiSamples(0)
+
+    def _group_view_drags_into_undo_steps(self) -> None:
+        """A handle drag in the 3D view (press to release) is one undo step. Observed first (high priority) and
+        never aborted, so Slicer's own widgets still get the events."""
+        interactor = self.threed_view.interactor()
+        interactor.AddObserver("LeftButtonPressEvent", lambda *_: self.plans.begin_gesture(), VIEW_EVENT_PRIORITY)
+        interactor.AddObserver("LeftButtonReleaseEvent", lambda *_: self.plans.end_gesture(), VIEW_EVENT_PRIORITY)
 
     @property
     def threed_view(self):

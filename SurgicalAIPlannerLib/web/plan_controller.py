@@ -34,10 +34,11 @@ from .background import PageTask
 
 log = logging.getLogger(__name__)
 
-# Edits closer together than this form one undo step (a slider being dragged, a number being typed).
+# Edits from the page closer together than this form one undo step (a slider being dragged, a number being typed).
+# A drag in the 3D view is one undo step from press to release, however long it takes (PlanHistory.begin_gesture).
 UNDO_MERGE_S = 1.0
-# Edits of the same part of the plan (one handle dragged on) merge over longer pauses: on a loaded machine a
-# render can take over a second between two steps of the same drag, which must still undo as one.
+# Page edits of the same part of the plan merge over longer pauses: on a loaded machine a render can take over a
+# second between two steps of the same slider drag.
 SAME_PART_MERGE_S = 3.0
 # The autosave (plan JSON + .mrb, about 0.5 s on the sample) waits for the edits to pause this long.
 AUTOSAVE_DELAY_S = 0.5
@@ -87,12 +88,26 @@ class PlanHistory:
         self._clock = clock
         self._last_change = -math.inf
         self._last_parts: frozenset[str] = frozenset()
+        self._in_gesture = False
+        self._gesture_has_step = False
+
+    def begin_gesture(self) -> None:
+        """A press in the 3D view: every change until the release is one undo step. Grouping by time split a
+        handle drag in two when a render on a loaded machine paused it for longer than SAME_PART_MERGE_S."""
+        self._in_gesture, self._gesture_has_step = True, False
+
+    def end_gesture(self) -> None:
+        """The release: the drag's step is complete, the next change starts a new one."""
+        self._in_gesture, self._last_change = False, -math.inf
 
     def changed(self, snapshot: PlanSnapshot) -> None:
         now = self._clock()
         parts = snapshot.parts_changed_from(self.current)
-        pause = now - self._last_change
-        same_edit = pause <= UNDO_MERGE_S or (parts == self._last_parts and pause <= SAME_PART_MERGE_S)
+        if self._in_gesture:
+            same_edit, self._gesture_has_step = self._gesture_has_step, True
+        else:
+            pause = now - self._last_change
+            same_edit = pause <= UNDO_MERGE_S or (parts == self._last_parts and pause <= SAME_PART_MERGE_S)
         if not same_edit or not self.undo_stack:
             self.undo_stack.append(self.current)
         self._last_change, self._last_parts = now, parts
@@ -198,6 +213,14 @@ class PlanController:
         self._on_handles(self.state.plan_handles)
         self._show(plan)
         self._save()
+
+    def begin_gesture(self) -> None:
+        if self.history:
+            self.history.begin_gesture()
+
+    def end_gesture(self) -> None:
+        if self.history:
+            self.history.end_gesture()
 
     def undo(self) -> None:
         if self.history and self.history.undo_stack:

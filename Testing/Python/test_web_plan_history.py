@@ -49,3 +49,33 @@ def test_the_same_handle_moved_again_after_a_long_pause_is_a_new_step():
     history = history_after((1.0, snapshot(cup_x=1.0)), (10.0, snapshot(cup_x=2.0)))
     assert len(history.undo_stack) == 2
     assert history.undo().matrices["cupTransform"][0, 3] == 1.0
+
+
+def test_a_view_drag_is_one_undo_step_however_long_its_pauses():
+    """Press to release in the 3D view: steps 5 s apart (past every time rule) still undo together, and the next
+    change after the release is a step of its own."""
+    clock = Clock()
+    history = PlanHistory(snapshot(), clock)
+    history.begin_gesture()
+    for step in range(1, 4):
+        clock.now += 5.0
+        history.changed(snapshot(cup_x=float(step)))
+    history.end_gesture()
+    clock.now += 0.1
+    history.changed(snapshot(cup_x=3.0, implants="cup 54"))
+    assert len(history.undo_stack) == 2
+    assert history.undo().implants == "cup 52" and history.current.matrices["cupTransform"][0, 3] == 3.0
+    assert history.undo().matrices["cupTransform"][0, 3] == 0.0
+
+
+def test_two_view_drags_are_two_undo_steps_even_in_quick_succession():
+    clock = Clock()
+    history = PlanHistory(snapshot(), clock)
+    for drag in range(2):
+        history.begin_gesture()
+        for step in range(1, 3):
+            clock.now += 0.2
+            history.changed(snapshot(cup_x=10.0 * drag + step))
+        history.end_gesture()
+    assert len(history.undo_stack) == 2
+    assert history.undo().matrices["cupTransform"][0, 3] == 2.0
