@@ -57,6 +57,10 @@ SLAB_MM = 1.0
 ISTHMUS_SOFTNESS = 0.1
 # Largest in-plane distance from the pedicle centre of a point counted in its cross-section.
 SECTION_RADIUS_MM = 10.0
+# Left and right pedicle centres mirror each other across the plane of symmetry: within 0.2-2.7 mm on the sample
+# (TotalSegmentator's and the fallback's labels, L1-L4) and up to 7 mm on VerSe's L5 at 3 mm (both within 1.3 mm of
+# the 1 mm ones); 12-20 mm where the fallback's L5 label put one pedicle 19-21 mm off.
+MAX_PEDICLE_MIRROR_GAP_MM = 10.0
 
 
 @dataclass(frozen=True)
@@ -382,9 +386,25 @@ def lumbar_landmarks(clouds: Mapping[str, VertebraCloud], method_prefix: str = "
                             extras={"left_axis": frame.left, "posterior_axis": frame.posterior,
                                     "superior_axis": frame.superior,
                                     "canal_depth_mm": posterior_wall - anterior_wall}))
+        pedicles = {side: find_pedicle(cloud, local, frame, anterior_wall, posterior_wall, side) for side in SIDES}
+        doubt = _implausible_pedicles(frame, pedicles)
         for side, name in zip(SIDES, names[1:]):
-            _add_pedicle(result, name, find_pedicle(cloud, local, frame, anterior_wall, posterior_wall, side), method_prefix)
+            _add_pedicle(result, name, pedicles[side], method_prefix, doubt)
     return result
+
+
+def _implausible_pedicles(frame: VertebraFrame, pedicles: Mapping[str, Pedicle | None]) -> str:
+    """Why this pair of pedicle centres cannot be right ("" when it can): left and right are not mirror images
+    across the vertebra's plane of symmetry (the frame's left axis through the body centre). A screw plan must not
+    start from them; a label that gives one side's arch to a neighbour moves that side's pedicle only."""
+    if any(pedicle is None for pedicle in pedicles.values()):
+        return ""
+    left, right = (frame.local(pedicles[side].centre) for side in SIDES)
+    gap = float(np.linalg.norm(left * np.array([-1.0, 1.0, 1.0]) - right))
+    if gap <= MAX_PEDICLE_MIRROR_GAP_MM:
+        return ""
+    return (f"implausible: the left and right pedicle centres are {gap:.0f} mm from mirroring each other (expected "
+            f"<= {MAX_PEDICLE_MIRROR_GAP_MM:.0f} mm); the vertebra's segmentation is unreliable here")
 
 
 def _superior_hint(clouds: Mapping[str, VertebraCloud], index: int) -> np.ndarray:
@@ -398,8 +418,10 @@ def _superior_hint(clouds: Mapping[str, VertebraCloud], index: int) -> np.ndarra
     return unit((upper or own).points.mean(axis=0) - (lower or own).points.mean(axis=0))
 
 
-def _add_pedicle(result: LandmarkSet, name: str, pedicle: Pedicle | None, method_prefix: str) -> None:
-    if pedicle is None:
+def _add_pedicle(result: LandmarkSet, name: str, pedicle: Pedicle | None, method_prefix: str, doubt: str) -> None:
+    if doubt:
+        _missing(result, [name], method_prefix, doubt)
+    elif pedicle is None:
         _missing(result, [name], method_prefix, "no pedicle found between the canal walls on this side")
     elif pedicle.touches_edge:
         _missing(result, [name], method_prefix, "the pedicle is cut by the field of view")

@@ -100,6 +100,10 @@ class PlanHistory:
         """The release: the drag's step is complete, the next change starts a new one."""
         self._in_gesture, self._last_change = False, -math.inf
 
+    @property
+    def in_gesture(self) -> bool:
+        return self._in_gesture
+
     def changed(self, snapshot: PlanSnapshot) -> None:
         now = self._clock()
         parts = snapshot.parts_changed_from(self.current)
@@ -215,12 +219,23 @@ class PlanController:
         self._save()
 
     def begin_gesture(self) -> None:
+        """A press in the 3D view. Undo and redo wait for the release: on a loaded machine the view's queued drag
+        steps still arrive after an undo clicked meanwhile, and would move the plan again (seen in CI)."""
         if self.history:
             self.history.begin_gesture()
+            with self.state:
+                self._show_undo_redo()
 
     def end_gesture(self) -> None:
         if self.history:
             self.history.end_gesture()
+            with self.state:
+                self._show_undo_redo()
+
+    def _show_undo_redo(self) -> None:
+        history = self.history
+        self.state.can_undo = bool(history and history.undo_stack and not history.in_gesture)
+        self.state.can_redo = bool(history and history.redo_stack and not history.in_gesture)
 
     def undo(self) -> None:
         if self.history and self.history.undo_stack:
@@ -311,9 +326,8 @@ class PlanController:
             "cup_inclination": round(orientation.inclination, ANGLE_DECIMALS),
             "cup_anteversion": round(orientation.anteversion, ANGLE_DECIMALS),
             "cup_id": implants.cup.id, "head_id": implants.head.id, "stem_id": implants.stem.id,
-            "can_undo": bool(self.history and self.history.undo_stack),
-            "can_redo": bool(self.history and self.history.redo_stack),
         })
+        self._show_undo_redo()
         if self.state.plan_status == "signed":
             self.state.plan_status = "proposed"  # a change after signing needs a new signature
             self.state.signed_by = ""

@@ -13,7 +13,15 @@ from SurgicalAIPlannerLib.imaging import load_ct, load_labelmap
 from SurgicalAIPlannerLib.imaging.label_table import read_label_table
 from SurgicalAIPlannerLib.landmarks.detect import vertebra_clouds
 from SurgicalAIPlannerLib.landmarks.evaluation import coarsened, compare
-from SurgicalAIPlannerLib.landmarks.spine import LEVELS, SAMPLE_MM, _chords, lumbar_landmarks
+from SurgicalAIPlannerLib.landmarks.spine import (
+    LEVELS,
+    SAMPLE_MM,
+    Pedicle,
+    VertebraFrame,
+    _chords,
+    _implausible_pedicles,
+    lumbar_landmarks,
+)
 from SurgicalAIPlannerLib.segmentation.engine import segment
 from SurgicalAIPlannerLib.segmentation.labels import names_by_value
 
@@ -193,8 +201,9 @@ def test_upper_lumbar_pedicles_on_the_fallback_segmentation(sample_ct_file, samp
     """The classical fallback cuts L1 too high (its body takes in part of T12's): the endplate fit then tipped L1's
     frame 69 deg and its canal was lost ("no spinal canal found"). With the tilt guard and the discs cut along their
     tilted planes, L1-L4's pedicle centres lie within the issue's 1.5 mm of those found on TotalSegmentator v2's
-    labels (a model's output, not truth; measured 0.2-1.44 mm; L4 right was 1.71 mm with axial cuts). L5 is not
-    asserted: on the fallback's L5 the frame is still wrong (8-21 mm, docs/landmarks.md)."""
+    labels (a model's output, not truth; measured 0.2-1.44 mm; L4 right was 1.71 mm with axial cuts). The fallback's
+    L5 label gives S1 L5's inferior articular processes (docs/landmarks.md): its pedicle centres, 8 and 21 mm off,
+    are 20 mm from mirroring each other and are reported missing as implausible, not handed to a screw plan."""
     labels = segment(load_ct(sample_ct_file), "classical", progress=lambda *_: None).labels
     fallback = lumbar_landmarks(vertebra_clouds(labels, names_by_value()))
     rows = {row.name: row for row in compare(fallback, sample_lumbar)}
@@ -204,6 +213,21 @@ def test_upper_lumbar_pedicles_on_the_fallback_segmentation(sample_ct_file, samp
             assert row.status == "both" and row.error_mm <= 1.5, (row.name, row.status, row.error_mm)
             width = fallback.landmarks[row.name].extras["isthmus_width_mm"]
             assert 8.0 <= width <= 19.0, (row.name, width)  # L1 right was 0 mm: its centre lay in a ring's hole
+    for side in ("left", "right"):
+        l5 = fallback.landmarks[f"L5_pedicle_center_{side}"]
+        assert l5.position_ras is None and "implausible" in l5.missing_reason, (l5.position_ras, l5.missing_reason)
+
+
+def test_pedicles_that_do_not_mirror_each_other_are_reported_missing():
+    """A pair whose left centre is 12 mm lower than the right's mirror image (one side's arch mislabelled)."""
+    frame = VertebraFrame(np.zeros(3), np.array([-1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))  # RAS
+
+    def pedicle(local: list[float]) -> Pedicle:
+        return Pedicle(frame.ras(np.array(local, dtype=float)), np.array([0, 1.0, 0]), 10.0, 15.0, False)
+
+    assert _implausible_pedicles(frame, {"left": pedicle([18, 20, 3]), "right": pedicle([-19, 21, 4])}) == ""
+    doubt = _implausible_pedicles(frame, {"left": pedicle([18, 20, -9]), "right": pedicle([-19, 21, 4])})
+    assert doubt.startswith("implausible") and "13 mm" in doubt, doubt
 
 
 def test_isthmus_chords_span_a_hollow_section_on_a_turned_lattice():

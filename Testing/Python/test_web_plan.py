@@ -166,7 +166,10 @@ def test_drag_handles_in_the_3d_view(page, plans_dir):
     before = {key: metric_value(page, key) for key in ("cor_shift_lateral", "cor_shift_superior")}
     start, direction = arrow_grip(wait_for_view(page, THREED_VIEW_IMAGE, lambda rgb: handle_patches(rgb, "green")), "green")
     shift = 40 * direction
-    drag_in_view(page, view, start, shift)
+    undo = page.get_by_test_id("undo")
+    expect(undo).to_be_enabled()  # the edits of the tests above
+    # While the button is down, undo waits: queued drag steps would otherwise move the cup again after it.
+    drag_in_view(page, view, start, shift, while_pressed=lambda: expect(undo).to_be_disabled(timeout=20_000))
     lateral, superior = metric(page, "cor_shift_lateral")[0], metric(page, "cor_shift_superior")[0]
     expect(lateral).not_to_have_text(f"{before['cor_shift_lateral']:.1f} mm", timeout=20_000)
     moved_lateral = metric_value(page, "cor_shift_lateral") - before["cor_shift_lateral"]
@@ -181,7 +184,7 @@ def test_drag_handles_in_the_3d_view(page, plans_dir):
                                                  - before["cor_shift_lateral"]) > 1.0)
     assert saved["metrics"]
 
-    page.get_by_test_id("undo").click()  # the drag is one undo step
+    undo.click()  # the drag is one undo step; the click waits for the release to re-enable the button
     expect(lateral).to_have_text(f"{before['cor_shift_lateral']:.1f} mm", timeout=20_000)
     expect(superior).to_have_text(f"{before['cor_shift_superior']:.1f} mm")
 

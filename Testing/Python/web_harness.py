@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,11 +222,14 @@ def press_on(page: Page, view: Locator, view_px: np.ndarray) -> tuple[float, flo
     return x, y
 
 
-def drag_in_view(page: Page, view, start_px: np.ndarray, shift_px: np.ndarray) -> None:
-    """Press on ``start_px`` of the view's image (its own pixels), move by ``shift_px``, release — as a hand would."""
+def drag_in_view(page: Page, view, start_px: np.ndarray, shift_px: np.ndarray,
+                 while_pressed: Callable[[], None] = lambda: None) -> None:
+    """Press on ``start_px`` of the view's image (its own pixels), move by ``shift_px``, release — as a hand would.
+    ``while_pressed`` runs after the moves, before the release."""
     x, y = press_on(page, view, start_px)
     for step in np.linspace(0.1, 1.0, 10):  # at a hand's pace: the view forwards pointer moves throttled
         page.mouse.move(x + step * shift_px[0], y + step * shift_px[1])
         page.wait_for_timeout(60)
     page.wait_for_timeout(300)
+    while_pressed()
     page.mouse.up()
