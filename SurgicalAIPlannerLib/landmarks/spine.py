@@ -61,6 +61,10 @@ SECTION_RADIUS_MM = 10.0
 # (TotalSegmentator's and the fallback's labels, L1-L4) and up to 7 mm on VerSe's L5 at 3 mm (both within 1.3 mm of
 # the 1 mm ones); 12-20 mm where the fallback's L5 label put one pedicle 19-21 mm off.
 MAX_PEDICLE_MIRROR_GAP_MM = 10.0
+# The pedicles arise from the body's upper half: their centres lie 1-5 mm above the body centre on the sample
+# (TotalSegmentator's and the fallback's labels) and on VerSe, at 1 and 3 mm. A centre this far below it sits on
+# something else (8-12 mm below where a variant of the fallback's labels put L1's 27 mm off).
+MAX_PEDICLE_BELOW_BODY_MM = 4.0
 
 
 @dataclass(frozen=True)
@@ -394,12 +398,18 @@ def lumbar_landmarks(clouds: Mapping[str, VertebraCloud], method_prefix: str = "
 
 
 def _implausible_pedicles(frame: VertebraFrame, pedicles: Mapping[str, Pedicle | None]) -> str:
-    """Why this pair of pedicle centres cannot be right ("" when it can): left and right are not mirror images
-    across the vertebra's plane of symmetry (the frame's left axis through the body centre). A screw plan must not
-    start from them; a label that gives one side's arch to a neighbour moves that side's pedicle only."""
-    if any(pedicle is None for pedicle in pedicles.values()):
+    """Why this pair of pedicle centres cannot be right ("" when it can): a centre well below the body centre, or
+    left and right not mirror images across the vertebra's plane of symmetry (the frame's left axis through the
+    body centre; a label that gives one side's arch to a neighbour moves that side's pedicle only). A screw plan must
+    not start from them."""
+    local = {side: frame.local(pedicle.centre) for side, pedicle in pedicles.items() if pedicle is not None}
+    for side, (_, _, height) in local.items():
+        if height < -MAX_PEDICLE_BELOW_BODY_MM:
+            return (f"implausible: the {side} pedicle centre lies {-height:.0f} mm below the body centre (the pedicles "
+                    f"arise from the body's upper half); the vertebra's segmentation is unreliable here")
+    if len(local) < 2:
         return ""
-    left, right = (frame.local(pedicles[side].centre) for side in SIDES)
+    left, right = local["left"], local["right"]
     gap = float(np.linalg.norm(left * np.array([-1.0, 1.0, 1.0]) - right))
     if gap <= MAX_PEDICLE_MIRROR_GAP_MM:
         return ""

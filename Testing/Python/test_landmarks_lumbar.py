@@ -218,16 +218,19 @@ def test_upper_lumbar_pedicles_on_the_fallback_segmentation(sample_ct_file, samp
         assert l5.position_ras is None and "implausible" in l5.missing_reason, (l5.position_ras, l5.missing_reason)
 
 
-def test_pedicles_that_do_not_mirror_each_other_are_reported_missing():
-    """A pair whose left centre is 12 mm lower than the right's mirror image (one side's arch mislabelled)."""
+def test_pedicles_that_do_not_mirror_each_other_or_lie_low_are_reported_missing():
+    """A pair whose left centre is 12 mm lower than the right's mirror image (one side's arch mislabelled), and a
+    symmetric pair 8 mm below the body centre (pedicles arise from the body's upper half)."""
     frame = VertebraFrame(np.zeros(3), np.array([-1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))  # RAS
 
     def pedicle(local: list[float]) -> Pedicle:
         return Pedicle(frame.ras(np.array(local, dtype=float)), np.array([0, 1.0, 0]), 10.0, 15.0, False)
 
     assert _implausible_pedicles(frame, {"left": pedicle([18, 20, 3]), "right": pedicle([-19, 21, 4])}) == ""
-    doubt = _implausible_pedicles(frame, {"left": pedicle([18, 20, -9]), "right": pedicle([-19, 21, 4])})
-    assert doubt.startswith("implausible") and "13 mm" in doubt, doubt
+    doubt = _implausible_pedicles(frame, {"left": pedicle([18, 20, 14]), "right": pedicle([-19, 21, 2])})
+    assert doubt.startswith("implausible") and "mirroring" in doubt and "12 mm" in doubt, doubt
+    doubt = _implausible_pedicles(frame, {"left": pedicle([18, 20, -8]), "right": pedicle([-18, 20, -8])})
+    assert doubt.startswith("implausible") and "8 mm below the body centre" in doubt, doubt
 
 
 def test_isthmus_chords_span_a_hollow_section_on_a_turned_lattice():
