@@ -13,7 +13,9 @@ The body is the part of the vertebra anterior to the spinal canal (the largest h
 slabs) on the midsagittal line. The pedicle is cut by coronal slabs of one side from the canal's anterior
 wall back to the slab where the arch widens most (the root of the transverse and articular processes); its
 centre is the centroid of those slabs under soft-minimum weights of their areas, its axis aims at the body
-centre, and its width and height are chords of the coronal slab through the centre. See docs/landmarks.md.
+centre, and its width and height are chords of the coronal slab through the centre. A pair of pedicle centres that
+cannot be right (not mirror images of each other, or below the body's mid-height) is reported missing, never handed
+on. See docs/landmarks.md.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ SECTION_RADIUS_MM = 10.0
 MAX_PEDICLE_MIRROR_GAP_MM = 10.0
 # The pedicles arise from the body's upper half: their centres lie 1-5 mm above the body centre on the sample
 # (TotalSegmentator's and the fallback's labels) and on VerSe, at 1 and 3 mm. A centre this far below it sits on
-# something else (8-12 mm below where a variant of the fallback's labels put L1's 27 mm off).
+# something else (L1 on a variant of the fallback's labels: 8-12 mm below it and 3-27 mm off).
 MAX_PEDICLE_BELOW_BODY_MM = 4.0
 
 
