@@ -1,10 +1,11 @@
-"""The lumbosacral disc as a tilted plane, found between the bright endplates of L5 and S1 (canonical RAS grid).
+"""A lumbar disc as a tilted plane, found between the bright endplates of the bodies above and below it
+(canonical RAS grid).
 
-The L5/S1 disc is tilted: the sacral base slopes down towards the front by ~30-50 degrees (sacral slope), so an
-axial cut at the disc's height gives S1's posterior-superior rim to L5 and L5's anterior-inferior body to the
-sacrum. At 3 mm the disc is no gap in the bone mask (the axial hole filling closes it), but on the CT it is a
-band of disc tissue (~60-100 HU) between two cortical endplates (~200-400 HU). The plane is the tilt and offset
-whose thin slab through the vertebral bodies is darkest against slabs 3-9 mm to either side.
+The discs are tilted, L5/S1 most: the sacral base slopes down towards the front by ~30-50 degrees (sacral slope),
+so an axial cut at the disc's height gives S1's posterior-superior rim to L5 and L5's anterior-inferior body to the
+sacrum (likewise, less tilted, higher up). At 3 mm a disc is no gap in the bone mask (the axial hole filling closes
+it), but on the CT it is a band of disc tissue (~60-100 HU) between two cortical endplates (~200-400 HU). The plane
+is the tilt and offset whose thin slab through the vertebral bodies is darkest against slabs 3-9 mm to either side.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 BODY_HALF_WIDTH_MM = 12.0  # the bodies' central part: lateral to it the alae and transverse processes intrude
 SEARCH_HEIGHT_MM = 40.0  # the region's reach above and below the axial disc estimate
-TILTS_DEG = np.arange(0.0, 60.1, 2.5)  # sacral slope: ~20-60 degrees; 0 keeps an axial disc possible
+TILTS_DEG = np.arange(0.0, 60.1, 2.5)  # up to the steepest sacral slopes (~60 degrees); 0: an axial disc
 OFFSETS_MM = np.arange(-15.0, 15.1, 1.0)  # along the normal from the axial estimate; < half a level (~35 mm)
 DISC_HALF_THICKNESS_MM = 1.5
 ENDPLATE_REACH_MM = (3.0, 9.0)  # where the endplates and the bodies' rims lie, from the disc's middle
