@@ -20,12 +20,16 @@ import logging
 import numpy as np
 from scipy import ndimage, signal
 
+from .anatomy_rules import grow_into
 from .labels import BY_NAME
 
 log = logging.getLogger(__name__)
 MIN_CONDYLE_GAP_MM = 30.0  # the widest femoral and tibial sections lie at least this far apart along z
 PATELLA_IN_FRONT_MM = 10.0  # a patella's centre lies this far in front of the femur's in its section
 PATELLA_NECK_MM = 1.5  # erosion that parts a patella touching the femur in a section
+# Erosion (mm) that parts bones touching across a joint in 3D: the patella's apex on the trochlea, the fibular head
+# on the tibia; one 1.5 mm cell left them fused on 1 mm phantoms.
+JOINT_NECK_MM = 3.0
 MIN_PIECE_MM2 = 18.0  # smaller pieces of a section are noise, not a patella or fibula
 MIN_FIBULA_SECTIONS = 3
 SHANK_SHARE = 0.6  # of a leg's sections with a second bone beside the main one: a shank (tibia and fibula)
@@ -93,9 +97,33 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
             log.info("classical: no knee joint (narrowing with a fibula below it) in this leg; its bone is femur")
             tibial, tibia, fibula = (np.zeros_like(leg),) * 3
     femur, patella = _split_sections(leg & ~tibial, axes[1], in_front=True)
-    side = side or _side_from_fibula(tibia, fibula, leg, axes[0])
-    for name, mask in (("femur", femur), ("patella", patella), ("tibia", tibia), ("fibula", fibula)):
+    bones = _one_piece_per_bone(leg, (femur, patella, tibia, fibula), spacing_mm)
+    side = side or _side_from_fibula(bones[2], bones[3], leg, axes[0])
+    for name, mask in zip(("femur", "patella", "tibia", "fibula"), bones):
         labels[mask] = BY_NAME[f"{name}_{side}"].value
+
+
+def _one_piece_per_bone(leg: np.ndarray, bones: tuple[np.ndarray, ...], spacing_mm: float) -> list[np.ndarray]:
+    """``bones`` (masks named section by section) settled in 3D: an erosion of JOINT_NECK_MM parts bones that touch across a
+    joint (the patella's apex on the trochlea, the fibular head on the tibia, condyles that dip below the joint
+    line's plane); each eroded piece that holds most of exactly one bone is that bone, including the voxels the
+    sections gave another bone or none; every bone then re-grows through the leg from its pieces. A piece holding
+    most of two bones (fused across a joint at 3 mm) keeps the sections' names."""
+    named = np.zeros(leg.shape, np.uint8)
+    for value, mask in enumerate(bones, start=1):
+        named[mask] = value
+    cores = ndimage.binary_erosion(leg, iterations=max(1, round(JOINT_NECK_MM / spacing_mm)))
+    pieces, count = ndimage.label(cores)
+    held = np.bincount(pieces[cores] * (len(bones) + 1) + named[cores],
+                       minlength=(count + 1) * (len(bones) + 1)).reshape(count + 1, len(bones) + 1)
+    holds_most = 2 * held > held.sum(axis=0)
+    holds_most[:, 0] = False  # unnamed bone is no bone of its own
+    owner = np.where(holds_most.sum(axis=1) == 1, np.argmax(holds_most, axis=1), 0)
+    owner[0] = 0
+    seeds = np.where(cores, np.where(owner[pieces] > 0, owner[pieces], named), 0).astype(np.uint8)
+    settled = seeds.copy()
+    grow_into(settled, leg & ~cores, cores)
+    return [settled == value for value in range(1, len(bones) + 1)]
 
 
 def _ankle_line(leg: np.ndarray, axes, spacing_mm: float, beside: np.ndarray) -> float | None:
