@@ -7,6 +7,8 @@ that also has the pelvis. Per leg:
 - above it, each axial section's largest bone piece is femur and a separate piece in front of it is patella
   (parted by a small erosion where the two touch);
 - below it, the largest piece is tibia and a separate smaller piece is fibula;
+- then in 3D: where a bone crosses the sections' plane (condyles dipping below the joint line, the patella's apex
+  on the trochlea, the fibular head on the tibia), the pieces a 3 mm erosion parts keep one bone each;
 - a leg with no knee joint is a tibia and fibula when two bones lie side by side in most sections (a shank),
   else a femur; a foot in view (no label of its own) is cut off at the ankle and left unlabelled.
 Sides: the patient's left is RAS x below the midline when both legs are in view; a lone leg's side comes from
@@ -104,11 +106,11 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
 
 
 def _one_piece_per_bone(leg: np.ndarray, bones: tuple[np.ndarray, ...], spacing_mm: float) -> list[np.ndarray]:
-    """``bones`` (masks named section by section) settled in 3D: an erosion of JOINT_NECK_MM parts bones that touch across a
-    joint (the patella's apex on the trochlea, the fibular head on the tibia, condyles that dip below the joint
-    line's plane); each eroded piece that holds most of exactly one bone is that bone, including the voxels the
-    sections gave another bone or none; every bone then re-grows through the leg from its pieces. A piece holding
-    most of two bones (fused across a joint at 3 mm) keeps the sections' names."""
+    """``bones`` (masks named section by section) settled in 3D. An erosion of JOINT_NECK_MM parts bones that
+    touch across a joint (the patella's apex on the trochlea, the fibular head on the tibia, condyles that dip below
+    the joint line's plane); each eroded piece that holds most of exactly one bone is that bone, including the
+    voxels the sections gave another bone or none; every bone then re-grows through the leg from its pieces. A
+    piece holding most of two bones (fused across a joint) keeps the sections' names."""
     named = np.zeros(leg.shape, np.uint8)
     for value, mask in enumerate(bones, start=1):
         named[mask] = value
@@ -119,7 +121,6 @@ def _one_piece_per_bone(leg: np.ndarray, bones: tuple[np.ndarray, ...], spacing_
     holds_most = 2 * held > held.sum(axis=0)
     holds_most[:, 0] = False  # unnamed bone is no bone of its own
     owner = np.where(holds_most.sum(axis=1) == 1, np.argmax(holds_most, axis=1), 0)
-    owner[0] = 0
     seeds = np.where(cores, np.where(owner[pieces] > 0, owner[pieces], named), 0).astype(np.uint8)
     settled = seeds.copy()
     grow_into(settled, leg & ~cores, cores)
