@@ -51,6 +51,7 @@ MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
 CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
+SYMPHYSIS_BAND_MM = 12.0  # the pubic bodies' medial ends: within this of the midline the hips part at the gap
 # Hip joint centres lie 75-95 mm from the midline in adults; the band allows for a midline found 20 mm off.
 HEAD_BAND_MM = (50.0, 120.0)
 # A head's radius is 18-28 mm; even split from the acetabulum it is >= 16 mm deep on the 3 mm grid (phantoms,
@@ -267,6 +268,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
         hip_side = bone & (sign * (x - midline) >= 0) & (z <= hip_top)
         labels[hip_side] = BY_NAME[f"hip_{side}"].value
     labels[bone & _sacrum_region(bone, axes, midline, below_s1, s1_top, heads_mean)] = BY_NAME["sacrum"].value
+    _part_hips_at_the_symphysis(labels, np.abs(x - midline) < SYMPHYSIS_BAND_MM)
     for side, (centre, radius) in heads.items():
         labels[_femur_side(bone, axes, midline, side, centre, radius)] = BY_NAME[f"femur_{side}"].value
     if heads:
@@ -279,6 +281,21 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
     label_lumbar_levels(labels, column, axes[2], s1_top, SPACING_MM, rivals, above_disc)
     _keep_sacrum_under_its_facets(labels, z > s1_top + S1_FACET_REACH_MM)
     return labels, ~below_s1 & (np.abs(x - midline) < CANAL_HALF_WIDTH_MM)
+
+
+def _part_hips_at_the_symphysis(labels: np.ndarray, band: np.ndarray) -> None:
+    """Name the hip bone near the midline after the side it is joined to, in place: each hip grows into the band
+    from its side (a geodesic nearest side), so the split follows the symphysis's gap where the grid shows one. The
+    midline plane alone cut a pose-turned pelvis a voxel off the gap, which moved both pubic tubercles 4-7 mm on
+    phantoms. Band voxels neither side reaches keep their names."""
+    hips = np.isin(labels, [BY_NAME["hip_left"].value, BY_NAME["hip_right"].value])
+    region = hips & band
+    if not region.any():
+        return
+    before = labels.copy()
+    grow_into(labels, region, hips & ~band)
+    unreached = region & (labels == 0)
+    labels[unreached] = before[unreached]
 
 
 def _femoral_heads(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> dict[str, tuple[np.ndarray, float]]:
