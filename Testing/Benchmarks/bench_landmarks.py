@@ -12,7 +12,8 @@ Lumbar: VerSe single-vertebra masks (1 mm, expert-corrected annotation) against 
 Prints a table per spacing and ends with one line of JSON.
 
 ``--poses N`` runs the wider phantom check instead: N random poses (seeds 100 .. 100+N-1) per dataset and region
-(default hip and knee; ``--regions``, ``--spacings``), and prints the worst pose of each landmark; no real CT.
+(default hip and knee; ``--regions``, ``--spacings``; ``--segmentation classical`` for the whole pipeline), and
+prints the worst pose of each landmark; no real CT.
 """
 
 from __future__ import annotations
@@ -178,11 +179,15 @@ def main() -> int:
     parser.add_argument("--poses", type=int, help="wider phantom check: this many poses per dataset and region, no real CT")
     parser.add_argument("--regions", nargs="+", choices=REGIONS, help="phantom regions (wider check default: hip knee)")
     parser.add_argument("--spacings", nargs="+", type=float, help="voxel sizes, mm (default 1 3)")
+    parser.add_argument("--segmentation", choices=("phantom", "classical"), default="phantom",
+                        help="wider check: the phantom's own labels or the classical fallback's (the whole pipeline)")
     args = parser.parse_args()
     spacings = tuple(args.spacings or SPACINGS)
     if args.poses is not None:
-        figures = phantom_figures(spacings, tuple(args.regions or WIDE_REGIONS), args.poses, show_worst=True)
-        print(json.dumps({"bench": "landmarks_wide", "poses": args.poses, **figures}, separators=(",", ":")))
+        figures = phantom_figures(spacings, tuple(args.regions or WIDE_REGIONS), args.poses, show_worst=True,
+                                  segmentation=args.segmentation)
+        print(json.dumps({"bench": "landmarks_wide", "poses": args.poses, "segmentation": args.segmentation, **figures},
+                         separators=(",", ":")))
         return 0
     figures = phantom_figures(spacings, tuple(args.regions or REGIONS), None, show_worst=False)
     figures.update(phantom_figures(spacings, WIDE_REGIONS, None, show_worst=False, segmentation="classical"))
