@@ -55,12 +55,15 @@ def test_knee_landmarks_on_the_fallback_segmentation_of_a_knee_phantom(dataset, 
             assert row.status == "both" and row.error_mm <= limit_mm, (row.name, row.status, row.error_mm)
 
 
-@pytest.mark.parametrize("dataset", ["ICL_MRI", "TLEM2_MRI"])
-def test_pubic_tubercles_on_the_fallback_segmentation_of_a_pelvis_phantom(dataset):
+@pytest.mark.parametrize(("dataset", "spacing", "limit_mm"), [("ICL_MRI", 3.0, 3.0), ("TLEM2_MRI", 3.0, 3.0),
+                                                          ("ICL_MRI", 1.0, 2.0)])
+def test_pubic_tubercles_on_the_fallback_segmentation_of_a_pelvis_phantom(dataset, spacing, limit_mm):
     """The pubic tubercles lie beside the symphysis. Parting the hips at the midline plane cut these posed pelvises a
     voxel off the symphysis's gap, which moved both tubercles the same way: 3.7 / 7.1 mm (ICL_MRI) and 4.3 / 3.9 mm
-    (TLEM2_MRI) off at 3 mm. The hips now part along the gap (classical._part_hips_at_the_symphysis)."""
-    rows = pipeline_errors(PhantomSpec(dataset, spacing=3.0, region="hip", seed=100))
+    (TLEM2_MRI) off at 3 mm. The hips now part along the gap (classical._part_hips_at_the_symphysis), on a finer CT
+    again at its own resolution, where ICL_MRI's 4 mm gap is not bridged (right tubercle 2.8 mm off on the 3 mm
+    grid alone, 7.1 mm before)."""
+    rows = pipeline_errors(PhantomSpec(dataset, spacing=spacing, region="hip", seed=100))
     for side in ("left", "right"):
         row = rows[f"pubic_tubercle_{side}"]
-        assert row.status == "both" and row.error_mm <= 3.0, (row.name, row.status, row.error_mm)
+        assert row.status == "both" and row.error_mm <= limit_mm, (row.name, row.status, row.error_mm)
