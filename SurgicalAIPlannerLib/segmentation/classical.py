@@ -51,6 +51,8 @@ MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
 CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
+NECK_SHELL_MM = 15.0  # around a femoral head: its neck and the socket's rim, named by what they are joined to
+HEAD_EDGE_MARGIN_MM = 3.0  # ... beyond this of the head's sphere, whose edges the landmarks refine the head on
 SYMPHYSIS_BAND_MM = 12.0  # the pubic bodies' medial ends: within this of the midline the hips part at the gap
 # Hip joint centres lie 75-95 mm from the midline in adults; the band allows for a midline found 20 mm off.
 HEAD_BAND_MM = (50.0, 120.0)
@@ -273,6 +275,8 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
     _part_hips_at_the_symphysis(labels, np.abs(x - midline) < SYMPHYSIS_BAND_MM)
     for side, (centre, radius) in heads.items():
         labels[_femur_side(bone, axes, midline, side, centre, radius)] = BY_NAME[f"femur_{side}"].value
+        _part_neck_from_socket(labels, bone & (np.sign(x - midline) == (-1 if side == "left" else 1)), axes, side,
+                               centre, radius)
     if heads:
         _label_legs_below(labels, bone, axes, midline, float(heads_mean[2]))
     if not lumbar_in_view:
@@ -306,16 +310,19 @@ def _part_hips_at_the_symphysis(labels: np.ndarray, band: np.ndarray, passable: 
 def _part_hips_on_the_ct(labels: Volume, ct: Volume, midline: float) -> None:
     """The symphysis split again on a CT finer than the work grid, in place: a 2-4 mm gap there is bone on the 3 mm
     grid (ICL_MRI at 1 mm: a tubercle 2.8 mm off), but less of it at the CT's own resolution."""
-    hips = np.isin(labels.array, [BY_NAME["hip_left"].value, BY_NAME["hip_right"].value])
-    box = ndimage.find_objects(hips.astype(np.uint8))
-    if max(ct.spacing) >= SPACING_MM or not box:
+    if max(ct.spacing) >= SPACING_MM:
         return
+    boxes = ndimage.find_objects(labels.array)
+    hips = [boxes[BY_NAME[name].value - 1] for name in ("hip_left", "hip_right") if BY_NAME[name].value <= len(boxes)]
+    hips = [box for box in hips if box is not None]
+    if not hips:
+        return
+    box = tuple(slice(min(b[a].start for b in hips), max(b[a].stop for b in hips)) for a in range(3))
     k, j, i = (np.arange(s.start, s.stop, dtype=np.float32).reshape(shape) for s, shape in
-               zip(box[0], ((-1, 1, 1), (1, -1, 1), (1, 1, -1))))
+               zip(box, ((-1, 1, 1), (1, -1, 1), (1, 1, -1))))
     row = labels.ijk_to_ras()[0].astype(np.float32)
     x = row[0] * i + row[1] * j + row[2] * k + row[3]  # RAS x of each voxel of the hips' box
-    _part_hips_at_the_symphysis(labels.array[box[0]], np.abs(x - midline) < SYMPHYSIS_BAND_MM,
-                                ct.array[box[0]] > BONE_HU)
+    _part_hips_at_the_symphysis(labels.array[box], np.abs(x - midline) < SYMPHYSIS_BAND_MM, ct.array[box] > BONE_HU)
 
 
 def _femoral_heads(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> dict[str, tuple[np.ndarray, float]]:
@@ -370,6 +377,22 @@ def _femur_side(bone: np.ndarray, axes, midline: float, side: str, centre: np.nd
     in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
     below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
     return bone & (sign * (x - midline) > 0) & (in_head | below_lateral)
+
+
+def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, axes, side: str, centre: np.ndarray,
+                           radius: float) -> None:
+    """Name the bone around one femoral head (within NECK_SHELL_MM of its sphere, the sphere itself kept) after what
+    it is joined to, in place: the femur grows in from its trochanters and shaft, the hip bone from the pelvis
+    beyond, the head being in neither's way. The split's plane (femur below the head centre, lateral to it) gave
+    the femur the socket's lower rim, which pulled the neck axis up to 10 mm / 22 deg off on phantoms."""
+    x, y, z = _coordinates(own_side.shape, axes)
+    distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
+    pair = own_side & np.isin(labels, [BY_NAME[f"femur_{side}"].value, BY_NAME[f"hip_{side}"].value])
+    shell = pair & (distance > radius + HEAD_EDGE_MARGIN_MM) & (distance < radius + NECK_SHELL_MM)
+    before = labels.copy()
+    grow_into(labels, shell, pair & (distance >= radius + NECK_SHELL_MM))
+    unreached = shell & (labels == 0)
+    labels[unreached] = before[unreached]
 
 
 def _head_on_edges(ct: Volume, grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
