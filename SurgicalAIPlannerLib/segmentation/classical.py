@@ -15,10 +15,12 @@ found in the mask itself:
   lies level with the iliac crests (Tuffier's line); when the central bone stops under the crests the scan
   has no lumbar spine and all of it is sacrum. In front of the bodies' back the cut follows the disc's tilted
   plane where the CT shows one (disc_plane.py): the sacral base slopes down to the front.
-Femur = the head sphere plus lateral bone below the head centre; sacrum = central, posterior bone
+Femur = the head sphere plus lateral bone below the head centre, then the bone 3-15 mm around the head named by
+what it is joined to (the neck by the trochanters, the socket's rim by the pelvis); sacrum = central, posterior bone
 between the heads' level and L5/S1, reaching at most S1_FACET_REACH_MM above it; L5..L1 = the column above, cut
 at the next disc minima, along the discs' tilted planes where the CT shows them; the rest
-of the pelvis is the hip bone of its side; each bone's envelope is then closed over fatty marrow. A scan of the
+of the pelvis is the hip bone of its side, parted from the other at the symphysis by a geodesic growth from each
+side (on a finer CT again at its own resolution); each bone's envelope is then closed over fatty marrow. A scan of the
 legs without the pelvis goes to knee_rules.py, on a grid as fine as the CT's coarsest spacing (1.5-3 mm).
 """
 
@@ -381,10 +383,12 @@ def _femur_side(bone: np.ndarray, axes, midline: float, side: str, centre: np.nd
 
 def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, axes, side: str, centre: np.ndarray,
                            radius: float) -> None:
-    """Name the bone around one femoral head (within NECK_SHELL_MM of its sphere, the sphere itself kept) after what
-    it is joined to, in place: the femur grows in from its trochanters and shaft, the hip bone from the pelvis
-    beyond, the head being in neither's way. The split's plane (femur below the head centre, lateral to it) gave
-    the femur the socket's lower rim, which pulled the neck axis up to 10 mm / 22 deg off on phantoms."""
+    """Name the bone around one femoral head (HEAD_EDGE_MARGIN_MM to NECK_SHELL_MM beyond its sphere) after what it
+    is joined to, in place: the femur grows in from its trochanters and shaft, the hip bone from the pelvis beyond,
+    the head and the margin around it being in neither's way. The split's plane (femur below the head centre,
+    lateral to it) gave the femur the socket's lower rim, which pulled the neck axis up to 10 mm / 20 deg off on
+    phantoms. The margin stays as the plane named it: the landmarks refine the head on its edges, skipping the rays
+    that meet the hip bone, and a rim given back there moved the sample's right head centre 1.3 -> 2.6 mm."""
     x, y, z = _coordinates(own_side.shape, axes)
     distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
     pair = own_side & np.isin(labels, [BY_NAME[f"femur_{side}"].value, BY_NAME[f"hip_{side}"].value])
