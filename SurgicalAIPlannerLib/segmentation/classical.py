@@ -301,10 +301,15 @@ def _part_hips_at_the_symphysis(labels: np.ndarray, band: np.ndarray, passable: 
     region = hips & band
     if not region.any():
         return
-    before = labels.copy()
-    grow_into(labels, region & passable, hips & ~band)
+    _regrow(labels, region & passable, hips & ~band)
     rest = region & ~np.asarray(passable)
-    grow_into(labels, rest, hips & ~rest & (labels > 0))
+    _regrow(labels, rest, hips & ~rest)
+
+
+def _regrow(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray) -> None:
+    """``grow_into``, except that the region's voxels no seed reaches keep their labels."""
+    before = labels.copy()
+    grow_into(labels, region, seeds)
     unreached = region & (labels == 0)
     labels[unreached] = before[unreached]
 
@@ -393,10 +398,7 @@ def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, axes, side:
     distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
     pair = own_side & np.isin(labels, [BY_NAME[f"femur_{side}"].value, BY_NAME[f"hip_{side}"].value])
     shell = pair & (distance > radius + HEAD_EDGE_MARGIN_MM) & (distance < radius + NECK_SHELL_MM)
-    before = labels.copy()
-    grow_into(labels, shell, pair & (distance >= radius + NECK_SHELL_MM))
-    unreached = shell & (labels == 0)
-    labels[unreached] = before[unreached]
+    _regrow(labels, shell, pair & (distance >= radius + NECK_SHELL_MM))
 
 
 def _head_on_edges(ct: Volume, grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
