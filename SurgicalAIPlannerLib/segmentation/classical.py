@@ -16,7 +16,8 @@ found in the mask itself:
   has no lumbar spine and all of it is sacrum. In front of the bodies' back the cut follows the disc's tilted
   plane where the CT shows one (disc_plane.py): the sacral base slopes down to the front.
 Femur = the head sphere plus lateral bone below the head centre, then the bone 3-15 mm around the head named by
-what it is joined to (the neck by the trochanters, the socket's rim by the pelvis); sacrum = central, posterior bone
+what it is joined to (the neck by the trochanters, the socket's rim by the pelvis), and small hip-bone pieces cut
+off from the pelvis that touch it (a raised trochanter's tip); sacrum = central, posterior bone
 between the heads' level and L5/S1, reaching at most S1_FACET_REACH_MM above it; L5..L1 = the column above, cut
 at the next disc minima, along the discs' tilted planes where the CT shows them; the rest
 of the pelvis is the hip bone of its side, parted from the other at the symphysis by a geodesic growth from each
@@ -55,6 +56,7 @@ CANAL_HALF_WIDTH_MM = 15.0
 LATERAL_MM = 40.0
 NECK_SHELL_MM = 15.0  # around a femoral head: its neck and the socket's rim, named by what they are joined to
 HEAD_EDGE_MARGIN_MM = 3.0  # ... beyond this of the head's sphere, whose edges the landmarks refine the head on
+STRANDED_SHARE = 0.1  # a hip label's piece at most this share of its main body, touching the femur, is femur
 SYMPHYSIS_BAND_MM = 12.0  # the pubic bodies' medial ends: within this of the midline the hips part at the gap
 # Hip joint centres lie 75-95 mm from the midline in adults; the band allows for a midline found 20 mm off.
 HEAD_BAND_MM = (50.0, 120.0)
@@ -281,6 +283,8 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
                                centre, radius)
     if heads:
         _label_legs_below(labels, bone, axes, midline, float(heads_mean[2]))
+    for side in heads:
+        _give_stranded_hip_to_femur(labels, side)
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
         return labels, np.zeros(bone.shape, bool)
@@ -399,6 +403,21 @@ def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, axes, side:
     pair = own_side & np.isin(labels, [BY_NAME[f"femur_{side}"].value, BY_NAME[f"hip_{side}"].value])
     shell = pair & (distance > radius + HEAD_EDGE_MARGIN_MM) & (distance < radius + NECK_SHELL_MM)
     _regrow(labels, shell, pair & (distance >= radius + NECK_SHELL_MM))
+
+
+def _give_stranded_hip_to_femur(labels: np.ndarray, side: str) -> None:
+    """Small pieces of the hip bone's label (<= STRANDED_SHARE of its largest) that touch the femur are femur, in
+    place: the bone above the head centre is hip bone by the split's plane, which on a femur raised by the pose took
+    the greater trochanter's tip, then dropped as a stray piece (7 mm on a phantom)."""
+    hip, femur = BY_NAME[f"hip_{side}"].value, BY_NAME[f"femur_{side}"].value
+    pieces, count = ndimage.label(labels == hip)
+    if count < 2:
+        return
+    sizes = np.bincount(pieces.ravel())
+    sizes[0] = 0
+    small = np.nonzero(sizes <= STRANDED_SHARE * sizes.max())[0]
+    touching = np.unique(pieces[ndimage.binary_dilation(labels == femur) & (pieces > 0)])
+    labels[np.isin(pieces, np.intersect1d(touching, small))] = femur
 
 
 def _head_on_edges(ct: Volume, grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
