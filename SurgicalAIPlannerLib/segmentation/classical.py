@@ -283,8 +283,8 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
                                centre, radius)
     if heads:
         _label_legs_below(labels, bone, axes, midline, float(heads_mean[2]))
-    for side in heads:
-        _give_stranded_hip_to_femur(labels, side)
+    for side, (centre, radius) in heads.items():
+        _give_stranded_hip_to_femur(labels, axes, side, centre, radius)
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
         return labels, np.zeros(bone.shape, bool)
@@ -405,10 +405,12 @@ def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, axes, side:
     _regrow(labels, shell, pair & (distance >= radius + NECK_SHELL_MM))
 
 
-def _give_stranded_hip_to_femur(labels: np.ndarray, side: str) -> None:
-    """Small pieces of the hip bone's label (<= STRANDED_SHARE of its largest) that touch the femur are femur, in
-    place: the bone above the head centre is hip bone by the split's plane, which on a femur raised by the pose took
-    the greater trochanter's tip, then dropped as a stray piece (7 mm on a phantom)."""
+def _give_stranded_hip_to_femur(labels: np.ndarray, axes, side: str, centre: np.ndarray, radius: float) -> None:
+    """Small pieces of the hip bone's label (<= STRANDED_SHARE of its largest) that touch the femur beyond the neck's
+    shell (NECK_SHELL_MM from the head's sphere) are femur, in place: the bone above the head centre is hip bone by
+    the split's plane, which on a femur raised by the pose took the greater trochanter's tip, then dropped as a stray
+    piece (7 mm on a phantom). Nearer the head, pieces are the socket's rim (given to the femur, they moved the
+    acetabulum centres of 1 mm phantoms 1-3 mm)."""
     hip, femur = BY_NAME[f"hip_{side}"].value, BY_NAME[f"femur_{side}"].value
     pieces, count = ndimage.label(labels == hip)
     if count < 2:
@@ -416,8 +418,11 @@ def _give_stranded_hip_to_femur(labels: np.ndarray, side: str) -> None:
     sizes = np.bincount(pieces.ravel())
     sizes[0] = 0
     small = np.nonzero(sizes <= STRANDED_SHARE * sizes.max())[0]
+    x, y, z = _coordinates(labels.shape, axes)
+    near_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 < (radius + NECK_SHELL_MM) ** 2
     touching = np.unique(pieces[ndimage.binary_dilation(labels == femur) & (pieces > 0)])
-    labels[np.isin(pieces, np.intersect1d(touching, small))] = femur
+    by_the_head = np.unique(pieces[near_head & (pieces > 0)])
+    labels[np.isin(pieces, np.setdiff1d(np.intersect1d(touching, small), by_the_head))] = femur
 
 
 def _head_on_edges(ct: Volume, grid: Volume, bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray,
