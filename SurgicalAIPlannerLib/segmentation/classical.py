@@ -277,14 +277,15 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
         labels[hip_side] = BY_NAME[f"hip_{side}"].value
     labels[bone & _sacrum_region(bone, axes, midline, below_s1, s1_top, heads_mean)] = BY_NAME["sacrum"].value
     _part_hips_at_the_symphysis(labels, np.abs(x - midline) < SYMPHYSIS_BAND_MM)
+    from_head = {side: _distance_from(centre, bone.shape, axes) for side, (centre, _) in heads.items()}
     for side, (centre, radius) in heads.items():
         labels[_femur_side(bone, axes, midline, side, centre, radius)] = BY_NAME[f"femur_{side}"].value
-        _part_neck_from_socket(labels, bone & (np.sign(x - midline) == (-1 if side == "left" else 1)), axes, side,
-                               centre, radius)
+        _part_neck_from_socket(labels, bone & (np.sign(x - midline) == (-1 if side == "left" else 1)), side,
+                               from_head[side], radius)
     if heads:
         _label_legs_below(labels, bone, axes, midline, float(heads_mean[2]))
-    for side, (centre, radius) in heads.items():
-        _give_stranded_hip_to_femur(labels, axes, side, centre, radius)
+    for side, (_, radius) in heads.items():
+        _give_stranded_hip_to_femur(labels, side, from_head[side], radius)
     if not lumbar_in_view:
         log.info("classical: the central bone stops under the iliac crests: no lumbar spine, all of it is sacrum")
         return labels, np.zeros(bone.shape, bool)
@@ -312,10 +313,10 @@ def _part_hips_at_the_symphysis(labels: np.ndarray, band: np.ndarray, passable: 
 
 def _regrow(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray) -> None:
     """``grow_into``, except that the region's voxels no seed reaches keep their labels."""
-    before = labels.copy()
+    before = labels[region]
     grow_into(labels, region, seeds)
-    unreached = region & (labels == 0)
-    labels[unreached] = before[unreached]
+    after = labels[region]
+    labels[region] = np.where(after == 0, before, after)
 
 
 def _part_hips_on_the_ct(labels: Volume, ct: Volume, midline: float) -> None:
@@ -383,14 +384,20 @@ def _sacrum_region(bone: np.ndarray, axes, midline: float, below_s1: np.ndarray,
 
 def _femur_side(bone: np.ndarray, axes, midline: float, side: str, centre: np.ndarray, radius: float) -> np.ndarray:
     """The bone of one femur: the head sphere and the lateral bone below its centre, on its side of the midline."""
-    x, y, z = _coordinates(bone.shape, axes)
+    x, _, z = _coordinates(bone.shape, axes)
     sign = -1 if side == "left" else 1
-    in_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2
+    in_head = _distance_from(centre, bone.shape, axes) <= radius
     below_lateral = (z < centre[2]) & (sign * (x - centre[0]) > -5.0)
     return bone & (sign * (x - midline) > 0) & (in_head | below_lateral)
 
 
-def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, axes, side: str, centre: np.ndarray,
+def _distance_from(point: np.ndarray, shape: tuple[int, int, int], axes) -> np.ndarray:
+    """Distance (mm) of every cell of a [z, y, x] grid from the RAS ``point``."""
+    x, y, z = _coordinates(shape, axes)
+    return np.sqrt((x - point[0]) ** 2 + (y - point[1]) ** 2 + (z - point[2]) ** 2)
+
+
+def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, side: str, from_head: np.ndarray,
                            radius: float) -> None:
     """Name the bone around one femoral head (HEAD_EDGE_MARGIN_MM to NECK_SHELL_MM beyond its sphere) after what it
     is joined to, in place: the femur grows in from its trochanters and shaft, the hip bone from the pelvis beyond,
@@ -398,14 +405,12 @@ def _part_neck_from_socket(labels: np.ndarray, own_side: np.ndarray, axes, side:
     lateral to it) gave the femur the socket's lower rim, which pulled the neck axis up to 10 mm / 20 deg off on
     phantoms. The margin stays as the plane named it: the landmarks refine the head on its edges, skipping the rays
     that meet the hip bone, and a rim given back there moved the sample's right head centre 1.3 -> 2.6 mm."""
-    x, y, z = _coordinates(own_side.shape, axes)
-    distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
     pair = own_side & np.isin(labels, [BY_NAME[f"femur_{side}"].value, BY_NAME[f"hip_{side}"].value])
-    shell = pair & (distance > radius + HEAD_EDGE_MARGIN_MM) & (distance < radius + NECK_SHELL_MM)
-    _regrow(labels, shell, pair & (distance >= radius + NECK_SHELL_MM))
+    shell = pair & (from_head > radius + HEAD_EDGE_MARGIN_MM) & (from_head < radius + NECK_SHELL_MM)
+    _regrow(labels, shell, pair & (from_head >= radius + NECK_SHELL_MM))
 
 
-def _give_stranded_hip_to_femur(labels: np.ndarray, axes, side: str, centre: np.ndarray, radius: float) -> None:
+def _give_stranded_hip_to_femur(labels: np.ndarray, side: str, from_head: np.ndarray, radius: float) -> None:
     """Small pieces of the hip bone's label (<= STRANDED_SHARE of its largest) that touch the femur beyond the neck's
     shell (NECK_SHELL_MM from the head's sphere) are femur, in place: the bone above the head centre is hip bone by
     the split's plane, which on a femur raised by the pose took the greater trochanter's tip, then dropped as a stray
@@ -418,8 +423,7 @@ def _give_stranded_hip_to_femur(labels: np.ndarray, axes, side: str, centre: np.
     sizes = np.bincount(pieces.ravel())
     sizes[0] = 0
     small = np.nonzero(sizes <= STRANDED_SHARE * sizes.max())[0]
-    x, y, z = _coordinates(labels.shape, axes)
-    near_head = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 < (radius + NECK_SHELL_MM) ** 2
+    near_head = from_head < radius + NECK_SHELL_MM
     touching = np.unique(pieces[ndimage.binary_dilation(labels == femur) & (pieces > 0)])
     by_the_head = np.unique(pieces[near_head & (pieces > 0)])
     labels[np.isin(pieces, np.setdiff1d(np.intersect1d(touching, small), by_the_head))] = femur
