@@ -240,14 +240,36 @@ def extreme_patch(points: np.ndarray, at_edge: np.ndarray, direction: np.ndarray
     return tip, bool(at_edge[depth < TIP_SCALE_MM].any())
 
 
+# The socket lies a joint space (two cartilage layers, 3-6 mm on the phantoms' meshes) beyond the head. A hip label
+# whose surface hugs the head's sphere over more than this share of the socket's reach has no socket surface of its
+# own: the joint is closed on this segmentation (a 3 mm CT fuses a 3 mm joint; TotalSegmentator's labels of the
+# sample do too). Measured share: 0.28-0.48 on those, 0.00-0.20 where the fit is good (phantoms, 3 mm).
+CLOSED_JOINT_SHARE = 0.25
+HUGS_HEAD_MM = 1.0  # a hip point this close to the head's sphere (or inside it) lies on the head, not the socket
+# The socket is nearly concentric with the head (centres 1.2-2.3 mm apart on the meshes), but it is not measured.
+CLOSED_JOINT_CONFIDENCE = 0.5
+
+
 def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, smallest_head: float, side: str,
                 out: _Builder) -> None:
+    """Acetabulum centre: a sphere fit of the socket's surface (points on the head's own sphere left out). Where the
+    hip label closes onto the head the socket has no surface to fit; the head centre stands in, said so, without a
+    socket radius (a fit there mixed head and socket points and slid 3-7 mm medially)."""
     name = f"acetabulum_center_{side}"
     if hip is None:
         out.missing(name, f"hip_{side} is not in the segmentation")
         return
     points = hip.real()
-    fit = fit_sphere_trimmed(points, head, reach_mm=head_radius + 8.0)
+    distance = np.linalg.norm(points - head, axis=1)
+    around = points[distance < head_radius + 8.0]
+    on_head = np.linalg.norm(around - head, axis=1) < smallest_head + HUGS_HEAD_MM
+    if len(around) and on_head.mean() > CLOSED_JOINT_SHARE:
+        out.found(name, head, f"femoral head centre: hip_{side} closes onto the head ({on_head.mean():.0%} of the "
+                  "socket's surface on the head's sphere), so the socket has no surface of its own to fit; its radius "
+                  "and opening (native inclination/anteversion) are not measured", CLOSED_JOINT_CONFIDENCE,
+                  closed_joint=True)
+        return
+    fit = fit_sphere_trimmed(points[distance > smallest_head + HUGS_HEAD_MM], head, reach_mm=head_radius + 8.0)
     if fit is None or not smallest_head - 1.0 <= fit[1] <= head_radius + 8.0:
         out.missing(name, f"no spherical acetabular surface found on hip_{side} around the femoral head")
         return
@@ -349,9 +371,10 @@ def _hip_centres(landmarks: LandmarkSet, hips: Mapping[str, Surface]) -> dict[st
 
 
 def _known_hip_sphere(landmarks: LandmarkSet, side: str) -> tuple[np.ndarray, float] | None:
-    """(centre, radius) of the side's acetabulum, else of its femoral head; None when neither was found."""
+    """(centre, radius) of the side's acetabulum, else of its femoral head; None when neither was found (or
+    measured a radius: a closed joint's acetabulum is the head centre, without one)."""
     for name in (f"acetabulum_center_{side}", f"femoral_head_center_{side}"):
-        if name in landmarks:
+        if name in landmarks and "radius_mm" in landmarks.landmarks[name].extras:
             return landmarks.position(name), float(landmarks.landmarks[name].extras["radius_mm"])
     return None
 
@@ -380,10 +403,11 @@ def _mirrored_socket(hips: Mapping[str, Surface], side: str, other_centre: np.nd
 
 
 def _acetabular_angles(landmarks: LandmarkSet, frame: PelvicFrame) -> None:
-    """Native radiographic inclination/anteversion (Murray) of each acetabulum, relative to the APP."""
+    """Native radiographic inclination/anteversion (Murray) of each acetabulum with a measured opening, relative to
+    the APP."""
     for side in SIDES:
         landmark = landmarks.landmarks.get(f"acetabulum_center_{side}")
-        if landmark is not None and landmark.present:
+        if landmark is not None and landmark.present and "rim_normal" in landmark.extras:
             angles = cup_orientation(np.asarray(landmark.extras["rim_normal"]), frame, side)
             landmark.extras["inclination_deg"] = angles.inclination
             landmark.extras["anteversion_deg"] = angles.anteversion

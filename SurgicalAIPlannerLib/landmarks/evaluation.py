@@ -26,7 +26,8 @@ class Comparison:
 
 def compare(detected: LandmarkSet, reference: LandmarkSet) -> list[Comparison]:
     """One entry per landmark named in either set. For axes, ``error_mm`` is the distance from the reference
-    point to the detected line."""
+    point to the detected line and ``angle_deg`` the angle between the lines; for an acetabulum, ``angle_deg`` is
+    the angle between the openings (rim normals) when both have one."""
     rows = []
     for name in sorted(set(detected.landmarks) | set(reference.landmarks)):
         found, truth = name in detected, name in reference
@@ -40,14 +41,22 @@ def compare(detected: LandmarkSet, reference: LandmarkSet) -> list[Comparison]:
 
 def _measured(name: str, detected: LandmarkSet, reference: LandmarkSet) -> Comparison:
     point, true_point = detected.position(name), reference.position(name)
+    found, truth = detected.landmarks[name].extras, reference.landmarks[name].extras
     if not name.startswith(AXIS_PREFIXES):
-        return Comparison(name, "both", float(np.linalg.norm(point - true_point)))
-    direction = np.asarray(detected.landmarks[name].extras["direction"], dtype=float)
-    true_direction = np.asarray(reference.landmarks[name].extras["direction"], dtype=float)
+        # An acetabulum's opening (rim normal) is compared too, when both measured one.
+        opening = _angle_deg(found["rim_normal"], truth["rim_normal"], signed=True) \
+            if "rim_normal" in found and "rim_normal" in truth else None
+        return Comparison(name, "both", float(np.linalg.norm(point - true_point)), opening)
+    direction = np.asarray(found["direction"], dtype=float)
     offset = true_point - point
     distance = float(np.linalg.norm(offset - (offset @ direction) * direction))
-    angle = float(np.degrees(np.arccos(np.clip(abs(direction @ true_direction), -1.0, 1.0))))
-    return Comparison(name, "both", distance, angle)
+    return Comparison(name, "both", distance, _angle_deg(direction, truth["direction"], signed=False))
+
+
+def _angle_deg(a, b, signed: bool) -> float:
+    """Angle between two unit vectors; unsigned: between the lines they span (an axis has no sense)."""
+    cosine = float(np.asarray(a, dtype=float) @ np.asarray(b, dtype=float))
+    return float(np.degrees(np.arccos(np.clip(cosine if signed else abs(cosine), -1.0, 1.0))))
 
 
 def coarsened(mask: Volume, spacing_mm: float) -> Volume:

@@ -84,6 +84,8 @@ def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy
     cor_source = "acetabulum sphere fit"
     if cor_name in landmarks:
         native_cor = landmarks.position(cor_name)
+        if landmarks.landmarks[cor_name].extras.get("closed_joint"):
+            cor_source = "femoral head centre: the hip joint is closed on the segmentation, the socket not measured"
     else:
         native_cor, cor_source = femur.head_center, "femoral head centre"
         notes.append(f"{cor_name} missing: the femoral head centre is taken as the native centre of rotation")

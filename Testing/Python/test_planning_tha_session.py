@@ -56,6 +56,20 @@ def test_proposal_meets_the_request_and_gives_reasons(analytic_hip_landmarks, ca
     assert session.warnings == []
 
 
+def test_a_closed_joint_socket_is_planned_from_the_head_and_says_so(analytic_hip_landmarks, catalog):
+    """Landmark detection gives a socket it could not fit (hip label closed onto the head) the head's centre, with
+    no radius: the plan must say where its centre of rotation and cup size come from."""
+    landmarks = analytic_hip_landmarks()
+    head = landmarks.landmarks["femoral_head_center_left"]
+    landmarks.add(Landmark("acetabulum_center_left", head.position_ras, 0.5, "femoral head centre: ...",
+                           extras={"closed_joint": True}))
+    session = planned(landmarks, catalog)
+    reasons = {d.key: d.reason for d in session.decisions}
+    assert "hip joint is closed" in reasons["cup_center"]
+    assert any("acetabular radius not measured" in d.reason for d in session.decisions if d.key == "anatomy")
+    assert session.implants.cup.outer_diameter_mm == 52  # 2 x (24 mm head + 1 mm joint space) + 2 mm reaming
+
+
 def test_node_changes_update_metrics_through_observers(analytic_hip_landmarks, catalog):
     session = planned(analytic_hip_landmarks(), catalog)
     calls = []
