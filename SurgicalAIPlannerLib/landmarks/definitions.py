@@ -245,16 +245,17 @@ def extreme_patch(points: np.ndarray, at_edge: np.ndarray, direction: np.ndarray
 # own: the joint is closed on this segmentation (a 3 mm CT fuses a 3 mm joint; TotalSegmentator's labels of the
 # sample do too). Measured share: 0.28-0.48 on those, 0.00-0.20 where the fit is good (phantoms, 3 mm).
 CLOSED_JOINT_SHARE = 0.25
-HUGS_HEAD_MM = 1.0  # a hip point this close to the head's sphere (or inside it) lies on the head, not the socket
+HUGS_HEAD_MM = 1.0  # a hip point this close to the head's sphere (or inside it) hugs the head
 # The socket is nearly concentric with the head (centres 1.2-2.3 mm apart on the meshes), but it is not measured.
 CLOSED_JOINT_CONFIDENCE = 0.5
 
 
 def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, smallest_head: float, side: str,
                 out: _Builder) -> None:
-    """Acetabulum centre: a sphere fit of the socket's surface (points on the head's own sphere left out). Where the
-    hip label closes onto the head the socket has no surface to fit; the head centre stands in, said so, without a
-    socket radius (a fit there mixed head and socket points and slid 3-7 mm medially)."""
+    """Acetabulum centre: a sphere fit of the socket's surface. Where the hip label closes onto the head the socket
+    has no surface to fit; the head centre stands in, said so, without a socket radius (a fit there mixed head and
+    socket points and slid 3-7 mm medially). Points hugging the head are not left out of a fit: the meshes' sockets
+    come that close in places (TLEM2), and the truth moved 0.3-1.2 mm without them."""
     name = f"acetabulum_center_{side}"
     if hip is None:
         out.missing(name, f"hip_{side} is not in the segmentation")
@@ -269,7 +270,7 @@ def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, small
                   "and opening (native inclination/anteversion) are not measured", CLOSED_JOINT_CONFIDENCE,
                   closed_joint=True)
         return
-    fit = fit_sphere_trimmed(points[distance > smallest_head + HUGS_HEAD_MM], head, reach_mm=head_radius + 8.0)
+    fit = fit_sphere_trimmed(points, head, reach_mm=head_radius + 8.0)
     if fit is None or not smallest_head - 1.0 <= fit[1] <= head_radius + 8.0:
         out.missing(name, f"no spherical acetabular surface found on hip_{side} around the femoral head")
         return
