@@ -479,6 +479,11 @@ def _ankle(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
     if fibular_end is None:
         out.missing_all(names[1:], f"the distal fibula_{side} is not in the segmentation or outside the field of view")
         return
+    short_mm = float((fibula.points @ SUPERIOR).min() - (tibia.points @ SUPERIOR).min())
+    if short_mm > 0.0:  # the lateral malleolus reaches below the tibia: 5-27 mm on 42 posed phantom ankles
+        out.missing_all(names[1:], f"fibula_{side} ends {short_mm:.0f} mm above the tibia's distal end: its malleolus "
+                                   "is not in the label (joined to the tibia or the foot on this segmentation)")
+        return
     lateral = _extreme(out, names[1], fibula, fibular_end, -medial_of(side), "most lateral point of the distal 30 mm of the fibula")
     if medial is None or lateral is None:
         out.missing(names[2], "a malleolus is missing")

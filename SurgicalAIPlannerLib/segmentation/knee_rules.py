@@ -39,22 +39,25 @@ SHANK_SHARE = 0.6  # of a leg's sections with a second bone beside the main one:
 SHANK_CHECK_MM = 60.0
 SYNDESMOSIS_MM = 15.0  # just above the ankle the fibula is bound to the tibia: one piece on a 1.5-3 mm grid
 ANKLE_SHANK_SHARE = 0.6
+FIBULA_REACH_MM = 30.0  # the fibula runs up beside the tibia; the talus and tarsals reach less above the ankle line
 FOOT_LONGER_MM = 15.0
 MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
 PELVIS_REACH_MM = 300.0  # a pelvis in view lies within this of the top of the bone (iliac crest to symphysis ~200 mm)
 ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
+LIMB_GAP_MM = 6.0  # an empty band this wide across the bone's x-range lies between two legs
 
 
 def is_limb_scan(bone: np.ndarray, axes, midline: float) -> bool:
     """No bone on the midline (no sacrum, spine or pubic symphysis) within PELVIS_REACH_MM of the top of the bone
-    in view, or a single limb's width of bone. Lower down, only feet cross the midline (a long-leg scan's)."""
+    in view, a single limb's width of bone, or two legs apart. Lower down, only feet cross the midline (a long-leg
+    scan's)."""
     if not bone.any():
         return False  # nothing to name
     x_mm, z_mm = axes[0], axes[2]
     top = z_mm[np.nonzero(bone.any(axis=(1, 2)))[0].max()]
     upper = bone[z_mm >= top - PELVIS_REACH_MM]
     on_midline = upper[..., np.abs(x_mm - midline) < MIDLINE_HALF_WIDTH_MM].sum() >= 0.001 * upper.sum()
-    return not on_midline or is_one_limb(bone, x_mm)
+    return not on_midline or is_one_limb(bone, x_mm) or _legs_apart(bone, x_mm)
 
 
 def label_knees(labels: np.ndarray, bone: np.ndarray, axes, midline: float, spacing_mm: float) -> None:
@@ -68,9 +71,19 @@ def label_knees(labels: np.ndarray, bone: np.ndarray, axes, midline: float, spac
 
 
 def is_one_limb(bone: np.ndarray, x_mm: np.ndarray) -> bool:
-    """The bone in view is narrower than a pelvis and than two legs side by side (False without bone)."""
+    """The bone in view is narrower than a pelvis and than two legs side by side, and not two legs apart (False
+    without bone). Two ankles side by side can be narrower than one knee (147 mm on a phantom, taken for one leg:
+    its right tibia became a fibula)."""
     xs = x_mm[np.nonzero(bone.any(axis=(0, 1)))[0]]
-    return bool(len(xs)) and bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM)
+    return bool(len(xs)) and bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM) and not _legs_apart(bone, x_mm)
+
+
+def _legs_apart(bone: np.ndarray, x_mm: np.ndarray) -> bool:
+    """An empty band of LIMB_GAP_MM or more runs front to back and top to bottom between the bone in view: two
+    legs. One leg's bones overlap along x (the fibula lies behind the tibia's lateral edge); a pelvis in view
+    bridges the legs."""
+    xs = x_mm[np.nonzero(bone.any(axis=(0, 1)))[0]]
+    return len(xs) > 1 and bool((np.diff(xs) - abs(x_mm[1] - x_mm[0]) >= LIMB_GAP_MM).any())
 
 
 def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spacing_mm: float) -> None:
@@ -80,7 +93,7 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
     beside = _second_bone_beside(leg, axes[1])
     ankle = _ankle_line(leg, axes, spacing_mm, beside)
     if ankle is not None:
-        leg = leg & (z > ankle)
+        leg = _without_the_foot(leg, axes[2], ankle, spacing_mm)
         beside &= leg.any(axis=(1, 2))
     joint = _joint_line(leg, axes[2], spacing_mm)
     if joint is not None and beside[axes[2] > joint].mean() >= SHANK_SHARE:
@@ -125,6 +138,40 @@ def _one_piece_per_bone(leg: np.ndarray, bones: tuple[np.ndarray, ...], spacing_
     settled = seeds.copy()
     grow_into(settled, leg & ~cores, cores)
     return [settled == value for value in range(1, len(bones) + 1)]
+
+
+def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_mm: float) -> np.ndarray:
+    """The leg's bone above the ankle joint (z = ``ankle``), malleoli included. The malleoli reach 10-20 mm below
+    the line's plane beside the talus: cut at the plane, ankle centres were 10-20 mm off.
+    A JOINT_NECK_MM erosion parts the shank from the foot. The piece holding most of the bone up to SHANK_CHECK_MM
+    above the line is the tibia's. Another piece is the shank's (fibula, or a femur above) when it reaches
+    FIBULA_REACH_MM above the line and most of its bone below that lies beside the tibia, not under it; else the
+    foot's (the narrowest section can lie 30 mm below the talar dome: the talus is told by lying under the tibia).
+    Both re-grow from their pieces. A tibia's piece holding most of the bone below the line is fused with the foot:
+    the plane cuts, as before; another shank piece lying mostly below the line keeps the plane's naming too."""
+    z = z_mm[:, None, None]
+    cores = ndimage.binary_erosion(leg, iterations=max(1, round(JOINT_NECK_MM / spacing_mm)))
+    pieces, count = ndimage.label(cores)
+
+    def voxels_per_piece(where: np.ndarray) -> np.ndarray:
+        return np.bincount(pieces[cores & where], minlength=count + 1)
+
+    sizes, above = voxels_per_piece(np.ones_like(cores)), voxels_per_piece(z > ankle)
+    tibia = int(np.argmax(voxels_per_piece((z > ankle) & (z <= ankle + SHANK_CHECK_MM))))
+    below = sizes - above
+    if 2 * below[tibia] > below.sum():
+        return leg & (z > ankle)  # the tibia's piece takes in most of the foot: nothing parted them
+    low = z <= ankle + FIBULA_REACH_MM
+    under_tibia = voxels_per_piece(low & (pieces == tibia).any(axis=0)[None])
+    tops = np.full(count + 1, -np.inf)
+    np.maximum.at(tops, pieces[cores], np.broadcast_to(z, cores.shape)[cores])
+    shank = (tops >= ankle + FIBULA_REACH_MM) & (2 * under_tibia <= voxels_per_piece(low))
+    shank[tibia] = True
+    fused = shank & (2 * above < sizes)
+    parts = np.where(fused[pieces], np.where(z > ankle, 1, 2), np.where(shank[pieces], 1, 2))
+    parts = np.where(cores, parts, 0).astype(np.uint8)
+    grow_into(parts, leg & ~cores, cores)
+    return parts == 1
 
 
 def _ankle_line(leg: np.ndarray, axes, spacing_mm: float, beside: np.ndarray) -> float | None:

@@ -48,7 +48,7 @@ REGIONS = ("hip", "knee", "ankle")
 SPACINGS = (1.0, 3.0)
 
 
-WIDE_REGIONS = ("hip", "knee")
+WIDE_REGIONS = ("hip", "knee", "ankle")
 FIRST_SEED = 100
 
 
