@@ -1,7 +1,7 @@
 """Landmark detection error (mm) on phantoms of every STAPLE dataset (1 mm and 3 mm) and on the real sample CT.
 
 Phantoms: detection on the phantom CT + its label map against the same definitions applied to the posed
-meshes (exact truth for those definitions); and, for the hip and knee, the whole pipeline: detection on the
+meshes (exact truth for those definitions); and, for the hip, knee and ankle, the whole pipeline: detection on the
 phantom CT + the project's own classical segmentation of it. Real CT, against the landmarks derived the same way (same CT, same
 detector) from the v2 reference labels: (1) detection with the project's own classical segmentation
 (``segment(ct, "classical")``), (2) detection with the TotalSegmentator v1 labels. The reference is a model's
@@ -12,7 +12,7 @@ Lumbar: VerSe single-vertebra masks (1 mm, expert-corrected annotation) against 
 Prints a table per spacing and ends with one line of JSON.
 
 ``--poses N`` runs the wider phantom check instead: N random poses (seeds 100 .. 100+N-1) per dataset and region
-(default hip and knee; ``--regions``, ``--spacings``; ``--segmentation classical`` for the whole pipeline), and
+(default hip, knee and ankle; ``--regions``, ``--spacings``; ``--segmentation classical`` for the whole pipeline), and
 prints the worst pose of each landmark; no real CT.
 """
 
@@ -177,7 +177,7 @@ def phantom_figures(spacings: tuple[float, ...], regions: tuple[str, ...], poses
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--poses", type=int, help="wider phantom check: this many poses per dataset and region, no real CT")
-    parser.add_argument("--regions", nargs="+", choices=REGIONS, help="phantom regions (wider check default: hip knee)")
+    parser.add_argument("--regions", nargs="+", choices=REGIONS, help="phantom regions (wider check default: hip knee ankle)")
     parser.add_argument("--spacings", nargs="+", type=float, help="voxel sizes, mm (default 1 3)")
     parser.add_argument("--segmentation", choices=("phantom", "classical"), default="phantom",
                         help="wider check: the phantom's own labels or the classical fallback's (the whole pipeline)")

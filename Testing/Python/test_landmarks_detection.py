@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import TOTALSEG_DIR, without_lowest_slices
@@ -45,6 +47,25 @@ def test_comparison_measures_the_acetabular_opening_when_both_sides_have_one():
     assert opposite.angle_deg == pytest.approx(180.0)
     (closed,) = compare(socket(None, closed_joint=True), socket(30.0))
     assert closed.status == "both" and closed.angle_deg is None
+
+
+def test_a_fibula_without_its_malleolus_gives_no_ankle_centre(staple_root):
+    """A fibula label cut where the tibia ends (a segmentation that lost the lateral malleolus to the tibia or the
+    foot) has no malleolus to find: its "tip" lay 24 mm off. On the phantoms' own labels it reaches 5-27 mm lower."""
+    phantom = build_phantom(PhantomSpec("JIA_MRI", spacing=3.0, region="ankle", seed=102, frame="LPS"),
+                            load_staple_dataset("JIA_MRI", staple_root))
+    whole = detect_landmarks(phantom.ct, phantom.labels, phantom.names)
+    assert "lateral_malleolus_left" in whole and "ankle_center_left" in whole
+    values = {name: value for value, name in phantom.names.items()}
+    labels = phantom.labels.array.copy()
+    tibia_end = np.nonzero((labels == values["tibia_left"]).any(axis=(1, 2)))[0].min()  # LPS: k runs to superior
+    fibula = labels == values["fibula_left"]
+    fibula[tibia_end:] = False
+    labels[fibula] = 0
+    cut = detect_landmarks(phantom.ct, replace(phantom.labels, array=labels), phantom.names)
+    for name in ("lateral_malleolus_left", "ankle_center_left"):
+        assert "malleolus is not in the label" in cut.landmarks[name].missing_reason, cut.landmarks[name]
+    assert "medial_malleolus_left" in cut and "ankle_center_right" in cut
 
 
 def test_real_ct_hip_landmarks_are_on_the_right_sides(sample_landmarks):

@@ -112,3 +112,28 @@ def test_acetabulum_centres_on_the_fallback_segmentation_of_a_pelvis_phantom(dat
         assert row.status == "both" and row.error_mm <= limit_mm, (row.name, row.status, row.error_mm)
         assert extras.get("closed_joint", False) is closed, (name, detected.landmarks[name].method)
         assert ("radius_mm" in extras and "inclination_deg" in extras) is not closed, (name, sorted(extras))
+
+
+def test_ankle_landmarks_on_the_fallback_segmentation_keep_the_malleoli():
+    """The fallback cut the foot off at the ankle line's plane, and the malleoli with it (they reach 10-20 mm below
+    it beside the talus): JIA_MRI's ankle centres were 10.8 / 11.4 mm off, its lateral malleoli 16.9 / 18.8 mm.
+    The foot is now parted from the shank in 3D (knee_rules._without_the_foot)."""
+    rows = pipeline_errors(PhantomSpec("JIA_MRI", spacing=3.0, region="ankle", seed=102))
+    for name in ("ankle_center", "medial_malleolus", "lateral_malleolus"):
+        for side in ("left", "right"):
+            row = rows[f"{name}_{side}"]
+            assert row.status == "both" and row.error_mm <= 2.0, (row.name, row.status, row.error_mm)
+
+
+def test_two_ankles_closer_than_a_knee_is_wide_are_two_legs():
+    """TLEM2_MRI's ankles span 147 mm with 12 mm between them: taken for one leg, the right tibia was named a
+    fibula and the left ankle centre landed 55 mm off. Two legs apart are two legs; where the fallback's fibula then
+    loses its malleolus (fused with the talus at 3 mm), the ankle is reported missing, not invented."""
+    detected, rows = pipeline(PhantomSpec("TLEM2_MRI", spacing=3.0, region="ankle", seed=102))
+    for side in ("left", "right"):
+        assert rows[f"medial_malleolus_{side}"].status == "both"
+        assert rows[f"medial_malleolus_{side}"].error_mm <= 5.0, rows[f"medial_malleolus_{side}"].error_mm
+        centre = rows[f"ankle_center_{side}"]
+        assert centre.status == "missed" or centre.error_mm <= 2.0, (centre.status, centre.error_mm)
+        if centre.status == "missed":
+            assert "malleolus is not in the label" in detected.landmarks[f"ankle_center_{side}"].missing_reason
