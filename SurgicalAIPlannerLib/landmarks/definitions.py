@@ -486,9 +486,10 @@ def _ankle(surfaces: Mapping[str, Surface], side: str, out: _Builder) -> None:
         return
     below_tibia_mm = float((tibia.points @ SUPERIOR).min() - (fibula.points @ SUPERIOR).min())
     if below_tibia_mm < LATERAL_MALLEOLUS_DROP_MM:
-        out.missing_all(names[1:], f"fibula_{side} ends {below_tibia_mm:.0f} mm below the tibia's distal end (its "
-                                   f"malleolus reaches further): the malleolus is not in the label (joined to the "
-                                   "tibia or the foot on this segmentation, or both cut by one plane)")
+        where = f"{below_tibia_mm:.0f} mm below" if below_tibia_mm >= 0 else f"{-below_tibia_mm:.0f} mm above"
+        out.missing_all(names[1:], f"fibula_{side} ends {where} the tibia's distal end (its malleolus reaches further "
+                                   "down): the malleolus is not in the label (joined to the tibia or the foot on this "
+                                   "segmentation, or both cut by one plane)")
         return
     lateral = _extreme(out, names[1], fibula, fibular_end, -medial_of(side), "most lateral point of the distal 30 mm of the fibula")
     if medial is None or lateral is None:
