@@ -156,11 +156,11 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     def voxels_per_piece(where: np.ndarray) -> np.ndarray:
         return np.bincount(pieces[cores & where], minlength=count + 1)
 
-    sizes, above = voxels_per_piece(np.ones_like(cores)), voxels_per_piece(z > ankle)
+    sizes, above = voxels_per_piece(cores), voxels_per_piece(z > ankle)
     tibia = int(np.argmax(voxels_per_piece((z > ankle) & (z <= ankle + SHANK_CHECK_MM))))
     below = sizes - above
-    if 2 * below[tibia] > below.sum():
-        return leg & (z > ankle)  # the tibia's piece takes in most of the foot: nothing parted them
+    if tibia == 0 or 2 * below[tibia] > below.sum():
+        return leg & (z > ankle)  # no shank core, or the tibia's piece takes in most of the foot: nothing parted
     low = z <= ankle + FIBULA_REACH_MM
     under_tibia = voxels_per_piece(low & (pieces == tibia).any(axis=0)[None])
     tops = np.full(count + 1, -np.inf)
