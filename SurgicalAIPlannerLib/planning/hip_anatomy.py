@@ -83,8 +83,10 @@ def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy
     cor_name = f"acetabulum_center_{side}"
     cor_source = "acetabulum sphere fit"
     if cor_name in landmarks:
-        native_cor = landmarks.position(cor_name)
-        if landmarks.landmarks[cor_name].extras.get("closed_joint"):
+        native_cor, socket = landmarks.position(cor_name), landmarks.landmarks[cor_name]
+        if socket.user_edited:
+            cor_source = "acetabulum centre as placed by the user"
+        elif socket.extras.get("closed_joint"):
             cor_source = "femoral head centre: the hip joint is closed on the segmentation, the socket not measured"
     else:
         native_cor, cor_source = femur.head_center, "femoral head centre"

@@ -68,6 +68,9 @@ def test_a_closed_joint_socket_is_planned_from_the_head_and_says_so(analytic_hip
     assert "hip joint is closed" in reasons["cup_center"]
     assert any("acetabular radius not measured" in d.reason for d in session.decisions if d.key == "anatomy")
     assert session.implants.cup.outer_diameter_mm == 52  # 2 x (24 mm head + 1 mm joint space) + 2 mm reaming
+    landmarks.landmarks["acetabulum_center_left"].user_edited = True  # the surgeon placed the socket's centre
+    reasons = {d.key: d.reason for d in planned(landmarks, catalog).decisions}
+    assert "placed by the user" in reasons["cup_center"]
 
 
 def test_node_changes_update_metrics_through_observers(analytic_hip_landmarks, catalog):
