@@ -177,7 +177,8 @@ def phantom_figures(spacings: tuple[float, ...], regions: tuple[str, ...], poses
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--poses", type=int, help="wider phantom check: this many poses per dataset and region, no real CT")
-    parser.add_argument("--regions", nargs="+", choices=REGIONS, help="phantom regions (wider check default: hip knee ankle)")
+    parser.add_argument("--regions", nargs="+", choices=REGIONS,
+                        help="phantom regions (wider check default: hip knee ankle)")
     parser.add_argument("--spacings", nargs="+", type=float, help="voxel sizes, mm (default 1 3)")
     parser.add_argument("--segmentation", choices=("phantom", "classical"), default="phantom",
                         help="wider check: the phantom's own labels or the classical fallback's (the whole pipeline)")

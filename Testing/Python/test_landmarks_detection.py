@@ -167,7 +167,8 @@ def test_real_ct_closed_hip_joints_leave_the_socket_to_the_head(v1_hip_landmarks
     acetabulum centres 12-13 mm from its heads and 10.6 / 9.7 mm from v2's, and the pubic tubercles' search regions,
     anchored on them, moved with them (v1 vs v2 2.6 / 4.4 mm). The head centres stand in now, saying so."""
     for side in ("left", "right"):
-        sockets = [landmarks.landmarks[f"acetabulum_center_{side}"] for landmarks in (v1_hip_landmarks, v2_hip_landmarks)]
+        name = f"acetabulum_center_{side}"
+        sockets = [landmarks.landmarks[name] for landmarks in (v1_hip_landmarks, v2_hip_landmarks)]
         assert all(socket.extras.get("closed_joint") and "closes onto the head" in socket.method for socket in sockets)
         assert all("radius_mm" not in socket.extras and "inclination_deg" not in socket.extras for socket in sockets)
         assert np.linalg.norm(sockets[0].position_ras - sockets[1].position_ras) < 1.0, side
