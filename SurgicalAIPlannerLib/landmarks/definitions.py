@@ -262,9 +262,9 @@ def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, small
         return
     points = hip.real()
     distance = np.linalg.norm(points - head, axis=1)
-    around = points[distance < head_radius + 8.0]
-    on_head = np.linalg.norm(around - head, axis=1) < smallest_head + HUGS_HEAD_MM
-    if len(around) and on_head.mean() > CLOSED_JOINT_SHARE:
+    within_reach = distance[distance < head_radius + 8.0]
+    on_head = within_reach < smallest_head + HUGS_HEAD_MM
+    if len(within_reach) and on_head.mean() > CLOSED_JOINT_SHARE:
         out.found(name, head, f"femoral head centre: hip_{side} closes onto the head ({on_head.mean():.0%} of the "
                   "socket's surface on the head's sphere), so the socket has no surface of its own to fit; its radius "
                   "and opening (native inclination/anteversion) are not measured", CLOSED_JOINT_CONFIDENCE,

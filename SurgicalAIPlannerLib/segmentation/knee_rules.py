@@ -118,6 +118,13 @@ def label_leg(labels: np.ndarray, leg: np.ndarray, axes, side: str | None, spaci
         labels[mask] = BY_NAME[f"{name}_{side}"].value
 
 
+def _joint_cores(leg: np.ndarray, spacing_mm: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """The leg's bone eroded by JOINT_NECK_MM, which parts bones touching across a joint, and its labelled pieces."""
+    cores = ndimage.binary_erosion(leg, iterations=max(1, round(JOINT_NECK_MM / spacing_mm)))
+    pieces, count = ndimage.label(cores)
+    return cores, pieces, count
+
+
 def _one_piece_per_bone(leg: np.ndarray, bones: tuple[np.ndarray, ...], spacing_mm: float) -> list[np.ndarray]:
     """``bones`` (masks named section by section) settled in 3D. An erosion of JOINT_NECK_MM parts bones that
     touch across a joint (the patella's apex on the trochlea, the fibular head on the tibia, condyles that dip below
@@ -127,8 +134,7 @@ def _one_piece_per_bone(leg: np.ndarray, bones: tuple[np.ndarray, ...], spacing_
     named = np.zeros(leg.shape, np.uint8)
     for value, mask in enumerate(bones, start=1):
         named[mask] = value
-    cores = ndimage.binary_erosion(leg, iterations=max(1, round(JOINT_NECK_MM / spacing_mm)))
-    pieces, count = ndimage.label(cores)
+    cores, pieces, count = _joint_cores(leg, spacing_mm)
     held = np.bincount(pieces[cores] * (len(bones) + 1) + named[cores],
                        minlength=(count + 1) * (len(bones) + 1)).reshape(count + 1, len(bones) + 1)
     holds_most = 2 * held > held.sum(axis=0)
@@ -150,8 +156,7 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     Both re-grow from their pieces. A tibia's piece holding most of the bone below the line is fused with the foot:
     the plane cuts, as before; another shank piece lying mostly below the line keeps the plane's naming too."""
     z = z_mm[:, None, None]
-    cores = ndimage.binary_erosion(leg, iterations=max(1, round(JOINT_NECK_MM / spacing_mm)))
-    pieces, count = ndimage.label(cores)
+    cores, pieces, count = _joint_cores(leg, spacing_mm)
 
     def voxels_per_piece(where: np.ndarray) -> np.ndarray:
         return np.bincount(pieces[cores & where], minlength=count + 1)
