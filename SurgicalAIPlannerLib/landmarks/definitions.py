@@ -15,6 +15,7 @@ from ..ct_anatomy.head_edges import SphereOnCt
 from ..geometry.spheres import fit_sphere_trimmed
 from ..planning.cup_angles import cup_orientation
 from ..planning.frames import PelvicFrame, unit
+from .acetabular_rim import rim_normal
 from .model import Landmark, LandmarkSet
 from .surfaces import Surface, area_weights
 
@@ -275,10 +276,8 @@ def _acetabulum(hip: Surface | None, head: np.ndarray, head_radius: float, small
         out.missing(name, f"no spherical acetabular surface found on hip_{side} around the femoral head")
         return
     centre, radius, residual, count = fit
-    cup = points[np.abs(np.linalg.norm(points - centre, axis=1) - radius) < 1.0]
-    opening = unit(centre - cup.mean(axis=0))  # from the cap's centroid out through the opening
     out.found(name, centre, "sphere fit of the acetabular surface around the femoral head", 1.0 - residual / 2.0,
-              radius_mm=radius, fit_rms_mm=residual, points=count, rim_normal=opening)
+              radius_mm=radius, fit_rms_mm=residual, points=count, rim_normal=rim_normal(points, centre, radius))
 
 
 # ---------------------------------------------------------------- pelvis (APP)
