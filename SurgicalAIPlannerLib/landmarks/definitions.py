@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
+from scipy import optimize
 
 from ..ct_anatomy.head_edges import SphereOnCt
 from ..geometry.spheres import fit_sphere_trimmed
@@ -107,15 +108,15 @@ def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder, head_re
             confidence *= UNREFINED_CONFIDENCE
     neck = _neck_axis(femur, centre, radius, side)
     extras.update(radius_mm=radius, fit_rms_mm=residual, points=count)
-    if neck is not None:
+    if not isinstance(neck, str):
         extras["neck_axis"] = neck[1]
     out.found(f"femoral_head_center_{side}", centre, method, confidence, prefixed, **extras)
-    if neck is None:
-        out.missing(f"femoral_neck_axis_{side}", "too little neck surface around the head")
+    if isinstance(neck, str):
+        out.missing(f"femoral_neck_axis_{side}", neck)
     else:
         # A ring partly cut by the field of view gives a less certain axis: confidence says so.
-        out.found(f"femoral_neck_axis_{side}", neck[0], "centroid of the neck ring just beyond the head, in a cone",
-                  0.9 * (1.0 - neck[2]), direction=neck[1], edge_fraction=neck[2])
+        out.found(f"femoral_neck_axis_{side}", neck[0], "axis of the cone (apex at the head centre) on which the neck's "
+                  "surface just beyond the head lies", 0.9 * (1.0 - neck[2]), direction=neck[1], edge_fraction=neck[2])
     _shaft_axis(femur, centre, side, out)
     _trochanters(femur, centre, side, out)
     # The socket wraps the femur label's head: a segmentation that split femur from hip bone inside the head leaves a
@@ -144,22 +145,47 @@ def _femoral_head(femur: Surface, side: str):
 NECK_SEARCH_HALF_ANGLE_DEG = (55.0, 35.0)
 NECK_RING_MM = (3.0, 11.0)  # beyond the head radius: the head-neck junction, before the trochanters
 NECK_MAX_EDGE_FRACTION = 0.35
+# The cone fit weighs a point's misfit linearly beyond this (degrees): bits of another bone in the femur's label.
+NECK_CONE_SCALE_DEG = 3.0
+# The neck leaves the head laterally and downwards; a fitted axis farther than this from that (lateral, 39 degrees
+# down) ran along something else (a socket's rim left in the femur's label put one 69 degrees off, pointing up).
+NECK_MAX_TURN_DEG = 60.0
 
 
-def _neck_axis(femur: Surface, centre: np.ndarray, radius: float, side: str):
-    """Neck axis from the centroid of the neck surface ring just beyond the head.
+def _neck_axis(femur: Surface, centre: np.ndarray, radius: float, side: str) -> tuple[np.ndarray, np.ndarray, float] | str:
+    """Neck axis: seen from the head centre, the neck's surface just beyond the head (R+3..R+11 mm) lies on a cone
+    around the axis; the axis is that cone's, fitted with its apex at the head centre. A field of view that cuts the
+    neck's lower half (a CT that stops under the heads) leaves an arc, which still fixes the cone; the centroid of the
+    ring, used before, moved with the cut (8-9 degrees mean, up to 22, on phantoms cut 30 mm under the heads; now 1).
 
-    Returns (ring centroid, unit axis towards the head, fraction of the ring on a field-of-view cut). With the
-    whole ring in view, the full ring R+4..R+14 mm is used (the most accurate). When the field of view cuts it
-    (short scans), the ring is searched in a cone around the neck instead and its cut points are left out; the
-    axis is refused when the cut takes so much of the ring that the centroid is unreliable.
-    """
+    Returns (point on the axis in the ring, unit axis towards the head, fraction of the ring on a field-of-view cut),
+    or why there is none. The fit starts from the ring's centroid: the full ring R+4..R+14 mm when wholly in view,
+    else a ring searched in a cone around the neck, refused when the cut takes too much of it."""
     offset = femur.points - centre
     distance = np.linalg.norm(offset, axis=1)
     full_ring = (distance > radius + 4.0) & (distance < radius + 14.0)
     if full_ring.sum() >= 20 and not femur.at_edge[full_ring].any():
-        ring_centre = femur.points[full_ring].mean(axis=0)
-        return ring_centre, unit(centre - ring_centre), 0.0
+        outwards, edge_fraction = unit(femur.points[full_ring].mean(axis=0) - centre), 0.0
+    else:
+        start = _cut_neck_direction(femur, offset, distance, radius, side)
+        if start is None:
+            return "too little neck surface around the head"
+        outwards, edge_fraction = start
+    in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1]) & ~femur.at_edge
+    seen = offset[in_ring] / distance[in_ring, None]
+    axis = _cone_axis(seen[seen @ outwards > np.cos(np.radians(NECK_SEARCH_HALF_ANGLE_DEG[0]))], outwards)
+    if axis is None:
+        return "too little neck surface around the head"
+    expected = unit(-medial_of(side) - 0.8 * SUPERIOR)
+    if np.degrees(np.arccos(np.clip(axis @ expected, -1.0, 1.0))) > NECK_MAX_TURN_DEG:
+        return "implausible: the neck surface around the head does not run laterally and downwards from it"
+    return centre + axis * (radius + np.mean(NECK_RING_MM)), -axis, edge_fraction
+
+
+def _cut_neck_direction(femur: Surface, offset: np.ndarray, distance: np.ndarray, radius: float,
+                        side: str) -> tuple[np.ndarray, float] | None:
+    """(head -> neck direction, share of the ring on a cut) from the centroid of a ring searched in a cone around the
+    neck, for a field of view that cuts the full ring; None when the cut takes too much of it."""
     in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1])
     direction = unit(-medial_of(side) - 0.8 * SUPERIOR)  # head -> neck, before measuring
     for half_angle in NECK_SEARCH_HALF_ANGLE_DEG:
@@ -168,9 +194,28 @@ def _neck_axis(femur: Surface, centre: np.ndarray, radius: float, side: str):
         if ring.sum() < 20 or femur.at_edge[ring].mean() > NECK_MAX_EDGE_FRACTION:
             return None
         edge_fraction = float(femur.at_edge[ring].mean())
-        ring_centre = femur.points[ring & ~femur.at_edge].mean(axis=0)
-        direction = unit(ring_centre - centre)
-    return ring_centre, -direction, edge_fraction
+        direction = unit(offset[ring & ~femur.at_edge].mean(axis=0))
+    return direction, edge_fraction
+
+
+def _cone_axis(directions: np.ndarray, start: np.ndarray) -> np.ndarray | None:
+    """Axis (unit) of the circular cone, apex at the origin, that ``directions`` (unit vectors) lie on, from ``start``:
+    robust least squares of each direction's angle to the axis minus the cone's half-angle."""
+    if len(directions) < 20:
+        return None
+    side_a = unit(np.cross(start, [1.0, 0.0, 0.0] if abs(start[0]) < 0.9 else [0.0, 1.0, 0.0]))
+    side_b = np.cross(start, side_a)
+
+    def axis_of(turn: np.ndarray) -> np.ndarray:
+        return unit(start + turn[0] * side_a + turn[1] * side_b)
+
+    def misfit(parameters: np.ndarray) -> np.ndarray:
+        angles = np.degrees(np.arccos(np.clip(directions @ axis_of(parameters[:2]), -1.0, 1.0)))
+        return angles - parameters[2]
+
+    half_angle = float(np.degrees(np.arccos(np.clip(directions @ start, -1.0, 1.0))).mean())
+    fitted = optimize.least_squares(misfit, [0.0, 0.0, half_angle], loss="soft_l1", f_scale=NECK_CONE_SCALE_DEG).x
+    return axis_of(fitted[:2])
 
 
 def _shaft_axis(femur: Surface, head: np.ndarray, side: str, out: _Builder) -> None:

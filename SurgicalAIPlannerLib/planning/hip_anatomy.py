@@ -77,9 +77,10 @@ def _required(landmarks: LandmarkSet, name: str) -> np.ndarray:
 
 def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy:
     notes: list[str] = []
-    pelvis, frame_source, cautions = _pelvic_frame(landmarks)
-    notes.extend(cautions)
-    femur = _femoral_frame(landmarks, side, pelvis, notes)
+    pelvis, frame_source, pelvic_cautions = _pelvic_frame(landmarks)
+    cautions = list(pelvic_cautions)
+    femur = _femoral_frame(landmarks, side, pelvis, notes, cautions)
+    notes[:0] = cautions
     cor_name = f"acetabulum_center_{side}"
     cor_source = "acetabulum sphere fit"
     if cor_name in landmarks:
@@ -98,7 +99,7 @@ def hip_anatomy_from_landmarks(landmarks: LandmarkSet, side: Side) -> HipAnatomy
     reference_name, references = _leg_references(landmarks, notes)
     lesser = landmarks.position(f"lesser_trochanter_{side}") if f"lesser_trochanter_{side}" in landmarks else None
     return HipAnatomy(side, pelvis, femur, native_cor, radius, lesser, references, reference_name, tuple(notes), cor_source,
-                      frame_source, cautions)
+                      frame_source, tuple(cautions))
 
 
 def _pelvic_frame(landmarks: LandmarkSet) -> tuple[PelvicFrame, str, tuple[str, ...]]:
@@ -119,18 +120,14 @@ def _missing_reason(landmarks: LandmarkSet, name: str) -> str:
     return landmark.missing_reason if landmark is not None and landmark.missing_reason else "not detected"
 
 
-def _femoral_frame(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, notes: list[str]) -> FemoralFrame:
+def _femoral_frame(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, notes: list[str],
+                   cautions: list[str]) -> FemoralFrame:
     head_name = f"femoral_head_center_{side}"
     head = _required(landmarks, head_name)
     head_radius = _extra_float(landmarks, head_name, "radius_mm", "head_radius_mm")
     if head_radius is None:
         raise AnatomyError(f"landmark {head_name} has no head radius (extras 'radius_mm')")
-    neck = _extra_vector(landmarks, head_name, "neck_axis")
-    if neck is None:
-        neck = _extra_vector(landmarks, f"femoral_neck_axis_{side}", "direction")
-    if neck is None:
-        raise AnatomyError(f"the {side} femoral neck axis is missing (femoral_head_center_{side} extras 'neck_axis' "
-                           f"or landmark femoral_neck_axis_{side})")
+    neck = _neck_direction(landmarks, side, pelvis, cautions)
     shaft_name = f"femoral_shaft_axis_{side}"
     shaft_direction = _extra_vector(landmarks, shaft_name, "direction")
     if shaft_name in landmarks and shaft_direction is not None:
@@ -151,6 +148,30 @@ def _femoral_frame(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, note
     notes.append(f"{side} femoral shaft outside the field of view: the pelvic longitudinal axis through {through} "
                  "is used as shaft axis (femur assumed in neutral position)")
     return FemoralFrame(side, head, head_radius, neck, point, pelvis.superior, "pelvic longitudinal axis (shaft not in view)")
+
+
+def _measured_neck(landmarks: LandmarkSet, side: Side) -> np.ndarray | None:
+    neck = _extra_vector(landmarks, f"femoral_head_center_{side}", "neck_axis")
+    return neck if neck is not None else _extra_vector(landmarks, f"femoral_neck_axis_{side}", "direction")
+
+
+def _neck_direction(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, cautions: list[str]) -> np.ndarray:
+    """The operated side's neck axis (towards the head); when it was not measured, the other side's mirrored across
+    the pelvic midsagittal plane (left and right necks differ by a few degrees in version and neck-shaft angle), with
+    a caution: the stem's version and the neck cut follow it."""
+    neck = _measured_neck(landmarks, side)
+    if neck is not None:
+        return neck
+    other = other_side(side)
+    mirrored = _measured_neck(landmarks, other)
+    reason = _missing_reason(landmarks, f"femoral_neck_axis_{side}")
+    if mirrored is None:
+        raise AnatomyError(f"neither femoral neck axis was measured ({side}: {reason}; {other}: "
+                           f"{_missing_reason(landmarks, f'femoral_neck_axis_{other}')})")
+    in_pelvis = pelvis.vector_to_frame(mirrored) * np.array([-1.0, 1.0, 1.0])
+    cautions.append(f"{side} femoral neck axis not measured ({reason}): the {other} neck axis mirrored across the pelvic "
+                    "midsagittal plane stands in; check the stem's version and the neck cut")
+    return unit(pelvis.vector_to_ras(in_pelvis))
 
 
 def _leg_references(landmarks: LandmarkSet, notes: list[str]) -> tuple[str, dict[str, np.ndarray]]:

@@ -73,6 +73,25 @@ def test_a_closed_joint_socket_is_planned_from_the_head_and_says_so(analytic_hip
     assert "placed by the user" in reasons["cup_center"]
 
 
+def test_a_neck_axis_not_measured_is_the_other_side_s_mirrored_and_says_so(analytic_hip_landmarks, catalog):
+    """Landmark detection refuses a neck axis it cannot trust (a socket's rim in the femur's label on the sample CT
+    put one 69 degrees off, pointing up). The plan takes the other side's, mirrored across the pelvic midplane, and
+    cautions that the stem's version follows it; with neither side's, it stops and names both reasons."""
+    landmarks = analytic_hip_landmarks()
+    measured = hip_anatomy_from_landmarks(landmarks, "left").femur.neck_direction
+    head = landmarks.landmarks["femoral_head_center_left"]
+    head.extras.pop("neck_axis")
+    landmarks.add(Landmark("femoral_neck_axis_left", None, 0.0, "label surface", missing_reason="implausible: ..."))
+    anatomy = hip_anatomy_from_landmarks(landmarks, "left")
+    np.testing.assert_allclose(anatomy.femur.neck_direction, measured, atol=1e-9)  # the analytic hips are mirror images
+    assert anatomy.femur.neck_direction[0] > 0  # the left neck runs to the head towards RAS +x (medially)
+    assert any("right neck axis mirrored" in caution and "implausible" in caution for caution in anatomy.cautions)
+    assert any("right neck axis mirrored" in note for note in anatomy.notes)
+    landmarks.landmarks["femoral_head_center_right"].extras.pop("neck_axis")
+    with pytest.raises(AnatomyError, match="neither femoral neck axis"):
+        hip_anatomy_from_landmarks(landmarks, "left")
+
+
 def test_node_changes_update_metrics_through_observers(analytic_hip_landmarks, catalog):
     session = planned(analytic_hip_landmarks(), catalog)
     calls = []
