@@ -53,8 +53,7 @@ def _meets_bone(directions: np.ndarray, points: np.ndarray, centre: np.ndarray, 
     shell = np.abs(distance - radius) < SOCKET_SHELL_MM
     seen = offset[shell] / distance[shell, None]
     chord = 2.0 * np.sin(np.radians(POINT_REACH_DEG) / 2.0)
-    near = cKDTree(seen).query_ball_point(directions, chord, return_length=True) if len(seen) else 0
-    return np.asarray(near) > 0
+    return cKDTree(seen).query_ball_point(directions, chord, return_length=True) > 0
 
 
 def _separating_normal(directions: np.ndarray, open_: np.ndarray) -> np.ndarray:

@@ -152,7 +152,8 @@ NECK_CONE_SCALE_DEG = 3.0
 NECK_MAX_TURN_DEG = 60.0
 
 
-def _neck_axis(femur: Surface, centre: np.ndarray, radius: float, side: str) -> tuple[np.ndarray, np.ndarray, float] | str:
+def _neck_axis(femur: Surface, centre: np.ndarray, radius: float,
+               side: str) -> tuple[np.ndarray, np.ndarray, float] | str:
     """Neck axis: seen from the head centre, the neck's surface just beyond the head (R+3..R+11 mm) lies on a cone
     around the axis; the axis is that cone's, fitted with its apex at the head centre. A field of view that cuts the
     neck's lower half (a CT that stops under the heads) leaves an arc, which still fixes the cone; the centroid of the
@@ -176,10 +177,14 @@ def _neck_axis(femur: Surface, centre: np.ndarray, radius: float, side: str) -> 
     axis = _cone_axis(seen[seen @ outwards > np.cos(np.radians(NECK_SEARCH_HALF_ANGLE_DEG[0]))], outwards)
     if axis is None:
         return "too little neck surface around the head"
-    expected = unit(-medial_of(side) - 0.8 * SUPERIOR)
-    if np.degrees(np.arccos(np.clip(axis @ expected, -1.0, 1.0))) > NECK_MAX_TURN_DEG:
+    if np.degrees(np.arccos(np.clip(axis @ _usual_neck(side), -1.0, 1.0))) > NECK_MAX_TURN_DEG:
         return "implausible: the neck surface around the head does not run laterally and downwards from it"
     return centre + axis * (radius + np.mean(NECK_RING_MM)), -axis, edge_fraction
+
+
+def _usual_neck(side: str) -> np.ndarray:
+    """Head -> neck direction of a usual hip in a scan: lateral and 39 degrees down (neck-shaft angle ~130)."""
+    return unit(-medial_of(side) - 0.8 * SUPERIOR)
 
 
 def _cut_neck_direction(femur: Surface, offset: np.ndarray, distance: np.ndarray, radius: float,
@@ -187,7 +192,7 @@ def _cut_neck_direction(femur: Surface, offset: np.ndarray, distance: np.ndarray
     """(head -> neck direction, share of the ring on a cut) from the centroid of a ring searched in a cone around the
     neck, for a field of view that cuts the full ring; None when the cut takes too much of it."""
     in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1])
-    direction = unit(-medial_of(side) - 0.8 * SUPERIOR)  # head -> neck, before measuring
+    direction = _usual_neck(side)  # before measuring
     for half_angle in NECK_SEARCH_HALF_ANGLE_DEG:
         cosine = (offset @ direction) / np.maximum(distance, 1e-9)
         ring = in_ring & (cosine > np.cos(np.radians(half_angle)))
