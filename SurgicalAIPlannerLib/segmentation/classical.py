@@ -72,6 +72,7 @@ MIDLINE_GAP_MM = 30.0  # the midline bone running down from the top may skip thi
 # are named by the knee rules below mid-femur (under the lesser trochanters, ~60 mm below the heads).
 LEG_IN_VIEW_MM = 250.0
 LEG_CUT_BELOW_HEAD_MM = 150.0
+LEG_PIECE_SHARE = 0.5  # the smaller of two legs' bone pieces holds at least this share of the larger one's
 MAX_HEAD_HEIGHT_DIFFERENCE_MM = 25.0  # ~8 degrees of pelvic obliquity over the ~170 mm between the heads
 # L4/L5 lies level with the iliac crests (Tuffier's line), the sacral promontory 2-4 cm below them: central
 # bone that stops this far under the crests has no lumbar column on it.
@@ -469,9 +470,30 @@ def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float
         return
     below = axes[2] < head_z - LEG_CUT_BELOW_HEAD_MM
     labels[below] = 0
-    x = axes[0][None, None, :]
-    for side, sign in (("left", -1), ("right", 1)):
-        label_leg(labels, bone & below[:, None, None] & (sign * (x - midline) > 0), axes, side, SPACING_MM)
+    for side, leg in _legs_by_side(bone & below[:, None, None], axes[0], midline).items():
+        label_leg(labels, leg, axes, side, SPACING_MM)
+
+
+def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[str, np.ndarray]:
+    """Each leg's bone. Two legs apart are the two largest pieces, named by the side of the midline their centroids
+    lie on, and every other piece (a patella) joins the nearer one: a full leg tilted a few degrees in the scan, or
+    feet together, puts an ankle across the pelvis's midline (a phantom's right medial malleolus became fibula_left).
+    Legs that touch (knees or feet together) are split at the midline."""
+    x = x_mm[None, None, :]
+    at_midline = {"left": legs & (x < midline), "right": legs & (x > midline)}
+    pieces, count = ndimage.label(legs)
+    if count < 2:
+        return at_midline
+    sizes = np.bincount(pieces.ravel())[1:]
+    first, second = np.argsort(sizes)[::-1][:2] + 1
+    if sizes[second - 1] < LEG_PIECE_SHARE * sizes[first - 1]:
+        return at_midline
+    centroid_x = {piece: float(x_mm[np.nonzero(pieces == piece)[2]].mean()) for piece in (first, second)}
+    left, right = sorted(centroid_x, key=centroid_x.get)
+    if not centroid_x[left] < midline < centroid_x[right]:
+        return at_midline
+    nearer_left = ndimage.distance_transform_edt(pieces != left) <= ndimage.distance_transform_edt(pieces != right)
+    return {"left": legs & nearer_left, "right": legs & ~nearer_left}
 
 
 def _close_envelopes(labels: np.ndarray, allowed: np.ndarray, spacing_mm: float) -> None:

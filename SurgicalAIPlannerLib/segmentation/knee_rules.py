@@ -41,6 +41,11 @@ SYNDESMOSIS_MM = 15.0  # just above the ankle the fibula is bound to the tibia: 
 ANKLE_SHANK_SHARE = 0.6
 FIBULA_REACH_MM = 30.0  # the fibula runs up beside the tibia; the talus and tarsals reach less above the ankle line
 FOOT_LONGER_MM = 15.0
+# Above the ankle a shank (the distal tibia with the fibula behind its edge) is 36-51 mm front to back on the
+# phantoms; a foot, where two bones also lie side by side (talus and calcaneus, the tarsals), up to 150-250 mm. A
+# narrowing in the foot with 153 mm of foot above it passed for the ankle, and the knee rules then named the whole
+# tibia femur (knee landmarks 245 mm off). 65 mm also refused a hindfoot 72 mm long, but lost a true ankle.
+SHANK_MAX_LENGTH_MM = 100.0
 MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
 PELVIS_REACH_MM = 300.0  # a pelvis in view lies within this of the top of the bone (iliac crest to symphysis ~200 mm)
 ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
@@ -164,8 +169,8 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     sizes, above = voxels_per_piece(cores), voxels_per_piece(z > ankle)
     tibia = int(np.argmax(voxels_per_piece((z > ankle) & (z <= ankle + SHANK_CHECK_MM))))
     below = sizes - above
-    if tibia == 0 or 2 * below[tibia] > below.sum():
-        return leg & (z > ankle)  # no shank core, or the tibia's piece takes in most of the foot: nothing parted
+    if tibia == 0 or 2 * below[tibia] > below.sum() or _runs_into_the_foot(pieces == tibia, z, ankle, spacing_mm):
+        return leg & (z > ankle)  # no shank core, or the tibia's piece takes in the foot: nothing parted
     low = z <= ankle + FIBULA_REACH_MM
     under_tibia = voxels_per_piece(low & (pieces == tibia).any(axis=0)[None])
     tops = np.full(count + 1, -np.inf)
@@ -177,6 +182,17 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     parts = np.where(cores, parts, 0).astype(np.uint8)
     grow_into(parts, leg & ~cores, cores)
     return parts == 1
+
+
+def _runs_into_the_foot(piece: np.ndarray, z: np.ndarray, ankle: float, spacing_mm: float) -> bool:
+    """Whether ``piece`` reaches below the ankle line farther front to back than the shank is long above it (by
+    FOOT_LONGER_MM): the tibia fused with the talus and the bones in front of it. Such a piece held a minority of a
+    3 mm full leg's foot, yet its tarsals and metatarsals became tibia (a medial malleolus 139 mm off)."""
+    def front_to_back(where: np.ndarray) -> float:
+        rows = np.nonzero((piece & where).any(axis=(0, 2)))[0]
+        return float(np.ptp(rows) + 1) * spacing_mm if len(rows) else 0.0
+
+    return front_to_back(z <= ankle) >= front_to_back((z > ankle) & (z <= ankle + SHANK_CHECK_MM)) + FOOT_LONGER_MM
 
 
 def _ankle_line(leg: np.ndarray, axes, spacing_mm: float, beside: np.ndarray) -> float | None:
@@ -195,7 +211,7 @@ def _ankle_line(leg: np.ndarray, axes, spacing_mm: float, beside: np.ndarray) ->
         below = (z_mm < z_mm[k]) & (z_mm >= z_mm[k] - SHANK_CHECK_MM) & has_bone
         if not shank.any() or not below.any():
             continue
-        shank_above = beside[shank].mean() >= ANKLE_SHANK_SHARE
+        shank_above = beside[shank].mean() >= ANKLE_SHANK_SHARE and length[shank].max() <= SHANK_MAX_LENGTH_MM
         foot_below = length[below].max() >= length[near_above].max() + FOOT_LONGER_MM
         if shank_above and foot_below:
             log.info("classical: foot in view below z = %.0f mm; left unlabelled", z_mm[k])

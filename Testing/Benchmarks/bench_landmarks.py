@@ -84,7 +84,8 @@ def phantom_errors(spacing: float, regions: tuple[str, ...] = REGIONS, poses: in
     for dataset in available_datasets():
         meshes = load_staple_dataset(dataset, include_foot=True)
         for region in regions:
-            seeds = standard_seeds(REGIONS.index(region)) if poses is None else range(FIRST_SEED, FIRST_SEED + poses)
+            seeds = standard_seeds((REGIONS + ("full",)).index(region)) if poses is None else \
+                range(FIRST_SEED, FIRST_SEED + poses)
             for seed in seeds:
                 _one_phantom(PhantomSpec(dataset, spacing=spacing, region=region, seed=seed, frame="LPS"), meshes, run,
                              segmentation)
@@ -177,8 +178,9 @@ def phantom_figures(spacings: tuple[float, ...], regions: tuple[str, ...], poses
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--poses", type=int, help="wider phantom check: this many poses per dataset and region, no real CT")
-    parser.add_argument("--regions", nargs="+", choices=REGIONS,
-                        help="phantom regions (wider check default: hip knee ankle)")
+    parser.add_argument("--regions", nargs="+", choices=REGIONS + ("full",),
+                        help="phantom regions (wider check default: hip knee ankle; full: hip to foot, where the "
+                             "dataset has whole legs)")
     parser.add_argument("--spacings", nargs="+", type=float, help="voxel sizes, mm (default 1 3)")
     parser.add_argument("--segmentation", choices=("phantom", "classical"), default="phantom",
                         help="wider check: the phantom's own labels or the classical fallback's (the whole pipeline)")

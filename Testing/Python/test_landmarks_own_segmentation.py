@@ -139,3 +139,23 @@ def test_two_ankles_closer_than_a_knee_is_wide_are_two_legs():
         assert centre.status == "missed" or centre.error_mm <= 2.0, (centre.status, centre.error_mm)
         if centre.status == "missed":
             assert "malleolus is not in the label" in detected.landmarks[f"ankle_center_{side}"].missing_reason
+
+
+@pytest.mark.parametrize(("seed", "limit_mm"), [(100, 3.0), (101, 8.0)])
+def test_knee_and_ankle_landmarks_of_a_whole_leg_scan(seed, limit_mm):
+    """A hip-to-foot CT through the fallback. Seed 100: a narrowing between talus and calcaneus, with 153 mm of foot
+    above it, passed for the left ankle; the foot stayed in the leg and the knee rules named the whole tibia femur
+    (the left knee's landmarks 245-249 mm off). Seed 101: the legs, tilted in the scan, cross the pelvis's midline at
+    the ankles, and splitting them there gave the right tibia's malleolus to fibula_left (34-56 mm off); and a left
+    tibia grown into the tarsals put its medial malleolus 139 mm off. Every knee and ankle landmark found must lie
+    near its truth (fused ankles may refuse the lateral malleolus and the ankle centre, saying why)."""
+    detected, rows = pipeline(PhantomSpec("JIA_MRI", spacing=3.0, region="full", seed=seed))
+    knee_and_ankle = ("femur_knee_center", "medial_epicondyle", "lateral_epicondyle", "tibial_plateau_center",
+                      "tibial_plateau_medial", "tibial_plateau_lateral", "medial_malleolus")
+    for name, row in rows.items():
+        if name.rsplit("_", 1)[0] in knee_and_ankle:
+            assert row.status == "both" and row.error_mm <= limit_mm, (name, row.status, row.error_mm)
+    for side in ("left", "right"):
+        ankle = detected.landmarks[f"ankle_center_{side}"]
+        assert ankle.present or ankle.missing_reason, side
+
