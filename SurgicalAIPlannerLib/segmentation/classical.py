@@ -475,8 +475,8 @@ def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float
 
 
 def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[str, np.ndarray]:
-    """Each leg's bone. Two legs apart are the two largest pieces, named by the side of the midline their centroids
-    lie on, and every other piece (a patella) joins the nearer one: a full leg tilted a few degrees in the scan, or
+    """Each leg's bone. Two legs apart are the two largest pieces, side by side, named by the side of the midline
+    their centroids lie on, and every other piece (a patella) joins the nearer one: a full leg tilted a few degrees in the scan, or
     feet together, puts an ankle across the pelvis's midline (a phantom's right medial malleolus became fibula_left).
     Legs that touch (knees or feet together) are split at the midline."""
     x = x_mm[None, None, :]
@@ -490,10 +490,18 @@ def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[st
         return at_midline
     centroid_x = {piece: float(x_mm[np.nonzero(pieces == piece)[2]].mean()) for piece in (first, second)}
     left, right = sorted(centroid_x, key=centroid_x.get)
-    if not centroid_x[left] < midline < centroid_x[right]:
+    if not centroid_x[left] < midline < centroid_x[right] or not _side_by_side(pieces == first, pieces == second):
         return at_midline
     nearer_left = ndimage.distance_transform_edt(pieces != left) <= ndimage.distance_transform_edt(pieces != right)
     return {"left": legs & nearer_left, "right": legs & ~nearer_left}
+
+
+def _side_by_side(one: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two bone pieces share most of their height (two legs), not one above the other (a femur and the tibia
+    of a one-legged scan, parted at the knee)."""
+    heights = [np.nonzero(piece.any(axis=(1, 2)))[0] for piece in (one, other)]
+    shared = min(h.max() for h in heights) - max(h.min() for h in heights) + 1
+    return shared >= LEG_PIECE_SHARE * min(np.ptp(h) + 1 for h in heights)
 
 
 def _close_envelopes(labels: np.ndarray, allowed: np.ndarray, spacing_mm: float) -> None:
