@@ -476,9 +476,9 @@ def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float
 
 def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[str, np.ndarray]:
     """Each leg's bone. Two legs apart are the two largest pieces, side by side, named by the side of the midline
-    their centroids lie on, and every other piece (a patella) joins the nearer one: a full leg tilted a few degrees in the scan, or
-    feet together, puts an ankle across the pelvis's midline (a phantom's right medial malleolus became fibula_left).
-    Legs that touch (knees or feet together) are split at the midline."""
+    their centroids lie on, and every other piece (a patella) joins the nearer one: a whole leg tilted a few degrees
+    in the scan, or feet together, puts an ankle across the pelvis's midline (a phantom's right medial malleolus
+    became fibula_left). Legs that touch (knees or feet together) are split at the midline."""
     x = x_mm[None, None, :]
     at_midline = {"left": legs & (x < midline), "right": legs & (x > midline)}
     pieces, count = ndimage.label(legs)
