@@ -115,8 +115,9 @@ def _hip_side(surfaces: Mapping[str, Surface], side: str, out: _Builder, head_re
         out.missing(f"femoral_neck_axis_{side}", neck)
     else:
         # A ring partly cut by the field of view gives a less certain axis: confidence says so.
-        out.found(f"femoral_neck_axis_{side}", neck[0], "axis of the cone (apex at the head centre) on which the neck's "
-                  "surface just beyond the head lies", 0.9 * (1.0 - neck[2]), direction=neck[1], edge_fraction=neck[2])
+        out.found(f"femoral_neck_axis_{side}", neck[0], "axis of the cone (apex at the head centre) on which the "
+                  "neck's surface just beyond the head lies", 0.9 * (1.0 - neck[2]), direction=neck[1],
+                  edge_fraction=neck[2])
     _shaft_axis(femur, centre, side, out)
     _trochanters(femur, centre, side, out)
     # The socket wraps the femur label's head: a segmentation that split femur from hip bone inside the head leaves a

@@ -169,8 +169,8 @@ def _neck_direction(landmarks: LandmarkSet, side: Side, pelvis: PelvicFrame, cau
         raise AnatomyError(f"neither femoral neck axis was measured ({side}: {reason}; {other}: "
                            f"{_missing_reason(landmarks, f'femoral_neck_axis_{other}')})")
     in_pelvis = pelvis.vector_to_frame(mirrored) * np.array([-1.0, 1.0, 1.0])
-    cautions.append(f"{side} femoral neck axis not measured ({reason}): the {other} neck axis mirrored across the pelvic "
-                    "midsagittal plane stands in; check the stem's version and the neck cut")
+    cautions.append(f"{side} femoral neck axis not measured ({reason}): the {other} neck axis mirrored across the "
+                    "pelvic midsagittal plane stands in; check the stem's version and the neck cut")
     return unit(pelvis.vector_to_ras(in_pelvis))
 
 
