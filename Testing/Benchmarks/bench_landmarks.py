@@ -13,7 +13,8 @@ Prints a table per spacing and ends with one line of JSON.
 
 ``--poses N`` runs the wider phantom check instead: N random poses (seeds 100 .. 100+N-1) per dataset and region
 (default hip, knee and ankle; ``--regions``, ``--spacings``; ``--segmentation classical`` for the whole pipeline), and
-prints the worst pose of each landmark; no real CT.
+prints the worst pose of each landmark; no real CT. ``--regions full`` takes whole legs, hip to foot, from the datasets
+that have them (run it at 3 mm: a 1 mm whole leg is ~1000 x 400 x 300 voxels).
 """
 
 from __future__ import annotations
