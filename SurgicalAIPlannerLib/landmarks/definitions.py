@@ -166,15 +166,16 @@ def _neck_axis(femur: Surface, centre: np.ndarray, radius: float,
     offset = femur.points - centre
     distance = np.linalg.norm(offset, axis=1)
     full_ring = (distance > radius + 4.0) & (distance < radius + 14.0)
+    in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1])
     if full_ring.sum() >= 20 and not femur.at_edge[full_ring].any():
         outwards, edge_fraction = unit(femur.points[full_ring].mean(axis=0) - centre), 0.0
     else:
-        start = _cut_neck_direction(femur, offset, distance, radius, side)
+        start = _cut_neck_direction(femur, offset, distance, in_ring, side)
         if start is None:
             return "too little neck surface around the head"
         outwards, edge_fraction = start
-    in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1]) & ~femur.at_edge
-    seen = offset[in_ring] / distance[in_ring, None]
+    in_view = in_ring & ~femur.at_edge
+    seen = offset[in_view] / distance[in_view, None]
     axis = _cone_axis(seen[seen @ outwards > np.cos(np.radians(NECK_SEARCH_HALF_ANGLE_DEG[0]))], outwards)
     if axis is None:
         return "too little neck surface around the head"
@@ -188,11 +189,11 @@ def _usual_neck(side: str) -> np.ndarray:
     return unit(-medial_of(side) - 0.8 * SUPERIOR)
 
 
-def _cut_neck_direction(femur: Surface, offset: np.ndarray, distance: np.ndarray, radius: float,
+def _cut_neck_direction(femur: Surface, offset: np.ndarray, distance: np.ndarray, in_ring: np.ndarray,
                         side: str) -> tuple[np.ndarray, float] | None:
-    """(head -> neck direction, share of the ring on a cut) from the centroid of a ring searched in a cone around the
-    neck, for a field of view that cuts the full ring; None when the cut takes too much of it."""
-    in_ring = (distance > radius + NECK_RING_MM[0]) & (distance < radius + NECK_RING_MM[1])
+    """(head -> neck direction, share of the ring on a cut) from the centroid of the part of ``in_ring`` (the
+    NECK_RING_MM shell) in a cone around the neck, for a field of view that cuts the full ring; None when the cut
+    takes too much of it."""
     direction = _usual_neck(side)  # before measuring
     for half_angle in NECK_SEARCH_HALF_ANGLE_DEG:
         cosine = (offset @ direction) / np.maximum(distance, 1e-9)

@@ -488,9 +488,10 @@ def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[st
     first, second = np.argsort(sizes)[::-1][:2] + 1
     if sizes[second - 1] < LEG_PIECE_SHARE * sizes[first - 1]:
         return at_midline
-    centroid_x = {piece: float(x_mm[np.nonzero(pieces == piece)[2]].mean()) for piece in (first, second)}
+    masks = {piece: pieces == piece for piece in (first, second)}
+    centroid_x = {piece: float(x_mm[np.nonzero(mask)[2]].mean()) for piece, mask in masks.items()}
     left, right = sorted(centroid_x, key=centroid_x.get)
-    if not centroid_x[left] < midline < centroid_x[right] or not _side_by_side(pieces == first, pieces == second):
+    if not centroid_x[left] < midline < centroid_x[right] or not _side_by_side(masks[first], masks[second]):
         return at_midline
     nearer_left = ndimage.distance_transform_edt(pieces != left) <= ndimage.distance_transform_edt(pieces != right)
     return {"left": legs & nearer_left, "right": legs & ~nearer_left}

@@ -62,7 +62,8 @@ def is_limb_scan(bone: np.ndarray, axes, midline: float) -> bool:
     top = z_mm[np.nonzero(bone.any(axis=(1, 2)))[0].max()]
     upper = bone[z_mm >= top - PELVIS_REACH_MM]
     on_midline = upper[..., np.abs(x_mm - midline) < MIDLINE_HALF_WIDTH_MM].sum() >= 0.001 * upper.sum()
-    return not on_midline or is_one_limb(bone, x_mm) or _legs_apart(bone, x_mm)
+    xs = _columns_with_bone(bone, x_mm)
+    return not on_midline or _narrower_than_two_legs(xs) or _legs_apart(xs, x_mm)
 
 
 def label_knees(labels: np.ndarray, bone: np.ndarray, axes, midline: float, spacing_mm: float) -> None:
@@ -79,15 +80,24 @@ def is_one_limb(bone: np.ndarray, x_mm: np.ndarray) -> bool:
     """The bone in view is narrower than a pelvis and than two legs side by side, and not two legs apart (False
     without bone). Two ankles side by side can be narrower than one knee (147 mm on a phantom, taken for one leg:
     its right tibia became a fibula)."""
-    xs = x_mm[np.nonzero(bone.any(axis=(0, 1)))[0]]
-    return bool(len(xs)) and bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM) and not _legs_apart(bone, x_mm)
+    xs = _columns_with_bone(bone, x_mm)
+    return _narrower_than_two_legs(xs) and not _legs_apart(xs, x_mm)
 
 
-def _legs_apart(bone: np.ndarray, x_mm: np.ndarray) -> bool:
-    """An empty band of LIMB_GAP_MM or more runs front to back and top to bottom between the bone in view: two
-    legs. One leg's bones overlap along x (the fibula lies behind the tibia's lateral edge); a pelvis in view
-    bridges the legs."""
-    xs = x_mm[np.nonzero(bone.any(axis=(0, 1)))[0]]
+def _columns_with_bone(bone: np.ndarray, x_mm: np.ndarray) -> np.ndarray:
+    """x (mm) of the grid's sagittal planes that hold bone."""
+    return x_mm[np.nonzero(bone.any(axis=(0, 1)))[0]]
+
+
+def _narrower_than_two_legs(xs: np.ndarray) -> bool:
+    """The bone (its columns ``xs``) is narrower than a pelvis and than two legs side by side (False without bone)."""
+    return bool(len(xs)) and bool(xs.max() - xs.min() < ONE_LIMB_WIDTH_MM)
+
+
+def _legs_apart(xs: np.ndarray, x_mm: np.ndarray) -> bool:
+    """An empty band of LIMB_GAP_MM or more runs front to back and top to bottom between the bone in view (its
+    columns ``xs``): two legs. One leg's bones overlap along x (the fibula lies behind the tibia's lateral edge); a
+    pelvis in view bridges the legs."""
     return len(xs) > 1 and bool((np.diff(xs) - abs(x_mm[1] - x_mm[0]) >= LIMB_GAP_MM).any())
 
 
@@ -168,11 +178,12 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
 
     sizes, above = voxels_per_piece(cores), voxels_per_piece(z > ankle)
     tibia = int(np.argmax(voxels_per_piece((z > ankle) & (z <= ankle + SHANK_CHECK_MM))))
+    tibial_piece = pieces == tibia
     below = sizes - above
-    if tibia == 0 or 2 * below[tibia] > below.sum() or _runs_into_the_foot(pieces == tibia, z, ankle, spacing_mm):
+    if tibia == 0 or 2 * below[tibia] > below.sum() or _runs_into_the_foot(tibial_piece, z, ankle, spacing_mm):
         return leg & (z > ankle)  # no shank core, or the tibia's piece takes in the foot: nothing parted
     low = z <= ankle + FIBULA_REACH_MM
-    under_tibia = voxels_per_piece(low & (pieces == tibia).any(axis=0)[None])
+    under_tibia = voxels_per_piece(low & tibial_piece.any(axis=0)[None])
     tops = np.full(count + 1, -np.inf)
     np.maximum.at(tops, pieces[cores], np.broadcast_to(z, cores.shape)[cores])
     shank = (tops >= ankle + FIBULA_REACH_MM) & (2 * under_tibia <= voxels_per_piece(low))

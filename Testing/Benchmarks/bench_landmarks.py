@@ -45,11 +45,9 @@ VERSE = SHARED.parent / "xrayto3d-bone-masks"
 # VerSe masks (label 1) and their level: VerSe label 23 = L4, 24 = L5.
 VERSE_MASKS = {"sub-verse004_vert-23-seg-vert_msk.nii.gz": "L4", "sub-verse004_vert-24-seg-vert_msk.nii.gz": "L5",
                "sub-verse410_split-verse267_vert-24-seg-vert_msk_gt.nii.gz": "L5"}
-REGIONS = ("hip", "knee", "ankle")
+REGIONS = ("hip", "knee", "ankle")  # the standard run's, and the wider check's default
+ALL_REGIONS = REGIONS + ("full",)  # whole legs on request
 SPACINGS = (1.0, 3.0)
-
-
-WIDE_REGIONS = ("hip", "knee", "ankle")
 FIRST_SEED = 100
 
 
@@ -85,7 +83,7 @@ def phantom_errors(spacing: float, regions: tuple[str, ...] = REGIONS, poses: in
     for dataset in available_datasets():
         meshes = load_staple_dataset(dataset, include_foot=True)
         for region in regions:
-            seeds = standard_seeds((REGIONS + ("full",)).index(region)) if poses is None else \
+            seeds = standard_seeds(ALL_REGIONS.index(region)) if poses is None else \
                 range(FIRST_SEED, FIRST_SEED + poses)
             for seed in seeds:
                 _one_phantom(PhantomSpec(dataset, spacing=spacing, region=region, seed=seed, frame="LPS"), meshes, run,
@@ -179,7 +177,7 @@ def phantom_figures(spacings: tuple[float, ...], regions: tuple[str, ...], poses
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--poses", type=int, help="wider phantom check: this many poses per dataset and region, no real CT")
-    parser.add_argument("--regions", nargs="+", choices=REGIONS + ("full",),
+    parser.add_argument("--regions", nargs="+", choices=ALL_REGIONS,
                         help="phantom regions (wider check default: hip knee ankle; full: hip to foot, where the "
                              "dataset has whole legs)")
     parser.add_argument("--spacings", nargs="+", type=float, help="voxel sizes, mm (default 1 3)")
@@ -188,13 +186,13 @@ def main() -> int:
     args = parser.parse_args()
     spacings = tuple(args.spacings or SPACINGS)
     if args.poses is not None:
-        figures = phantom_figures(spacings, tuple(args.regions or WIDE_REGIONS), args.poses, show_worst=True,
+        figures = phantom_figures(spacings, tuple(args.regions or REGIONS), args.poses, show_worst=True,
                                   segmentation=args.segmentation)
         print(json.dumps({"bench": "landmarks_wide", "poses": args.poses, "segmentation": args.segmentation, **figures},
                          separators=(",", ":")))
         return 0
     figures = phantom_figures(spacings, tuple(args.regions or REGIONS), None, show_worst=False)
-    figures.update(phantom_figures(spacings, WIDE_REGIONS, None, show_worst=False, segmentation="classical"))
+    figures.update(phantom_figures(spacings, REGIONS, None, show_worst=False, segmentation="classical"))
     print("Real CT: landmarks from the classical segmentation and from TotalSegmentator v1 labels vs those from the "
           "v2 reference labels (a model's output, not manual truth)")
     real = real_ct_errors()
