@@ -50,6 +50,7 @@ SPACING_MM = 3.0
 LIMB_SPACING_MM = (1.5, 3.0)  # a limb scan's grid: the CT's coarsest spacing, within these bounds
 BONE_HU = 100.0  # at 3 mm, partial volume puts cancellous bone near 100-200 HU
 BODY_HU = -400.0
+TRUNK_WIDTH_SHARE = 0.8  # a pelvis is ~300-380 mm wide; a leg, or two touching knees, well under 250
 MIN_PIECE_ML = 3.0
 MAX_MARROW_MM2 = 400.0
 CANAL_HALF_WIDTH_MM = 15.0
@@ -96,7 +97,8 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     axes = _axes_mm(grid)
     progress(0.2, "classical: thresholding bone and finding the body midline")
     above = _bone_on_grid(ct, SPACING_MM)
-    midline = _symmetry_midline(above, axes, _body_midline(grid.array, axes))
+    trunk = _trunk_sections(grid.array)
+    midline = _symmetry_midline(above[trunk], axes, _body_midline(grid.array[trunk], axes))
     bone, canal = _bone_mask(above, axes, midline, SPACING_MM)
     if is_limb_scan(bone, axes, midline):
         return _segment_limbs(ct, midline, progress)
@@ -186,6 +188,21 @@ def _drop_small(mask: np.ndarray, min_ml: float, spacing_mm: float) -> np.ndarra
     sizes = np.bincount(components.ravel()) * spacing_mm**3 / 1000.0
     sizes[0] = 0
     return np.isin(components, np.nonzero(sizes >= min_ml)[0])
+
+
+def _trunk_sections(ct_hu: np.ndarray) -> np.ndarray:
+    """Per axial section: whether the body's widest piece in it spans at least TRUNK_WIDTH_SHARE of the widest
+    such span (left to right): the trunk and pelvis, whose midline is the patient's. On a hip-to-foot scan the
+    legs may be tilted or spread, or there may be one: over every section, a one-legged scan's outline centre
+    lay 95 mm beside the pelvis's midline and a tilted pair's 45 mm. Area would not do: two feet held more than
+    a phantom's pelvis."""
+    spans = np.zeros(len(ct_hu))
+    for k, section in enumerate(ct_hu > BODY_HU):
+        pieces, count = ndimage.label(section)
+        if count:
+            largest = pieces == np.argmax(np.bincount(pieces.ravel())[1:]) + 1
+            spans[k] = np.ptp(np.nonzero(largest.any(axis=0))[0]) + 1
+    return spans >= TRUNK_WIDTH_SHARE * spans.max() if spans.max() else np.ones(len(spans), bool)
 
 
 def _body_midline(ct_hu: np.ndarray, axes) -> float:
@@ -471,14 +488,16 @@ def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float
     below = axes[2] < head_z - LEG_CUT_BELOW_HEAD_MM
     labels[below] = 0
     for side, leg in _legs_by_side(bone & below[:, None, None], axes[0], midline).items():
-        label_leg(labels, leg, axes, side, SPACING_MM)
+        if leg.any():  # a one-legged scan
+            label_leg(labels, leg, axes, side, SPACING_MM)
 
 
 def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[str, np.ndarray]:
-    """Each leg's bone. Two legs apart are the two largest pieces, side by side, named by the side of the midline
-    their centroids lie on, and every other piece (a patella) joins the nearer one: a whole leg tilted a few degrees
-    in the scan, or feet together, puts an ankle across the pelvis's midline (a phantom's right medial malleolus
-    became fibula_left). Legs that touch (knees or feet together) are split at the midline."""
+    """Each leg's bone. Two legs apart are the two largest pieces when side by side, the left one farther left,
+    and every other piece (a patella, a femur parted from its tibia) joins the nearer one: a whole leg tilted a few
+    degrees in the scan, or feet together, puts an ankle across the pelvis's midline (a phantom's right medial
+    malleolus became fibula_left), and legs tilted more put a whole shank there. Legs that touch (knees or feet
+    together) are split at the midline."""
     x = x_mm[None, None, :]
     at_midline = {"left": legs & (x < midline), "right": legs & (x > midline)}
     pieces, count = ndimage.label(legs)
@@ -489,10 +508,10 @@ def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[st
     if sizes[second - 1] < LEG_PIECE_SHARE * sizes[first - 1]:
         return at_midline
     masks = {piece: pieces == piece for piece in (first, second)}
+    if not _side_by_side(masks[first], masks[second]):
+        return at_midline
     centroid_x = {piece: float(x_mm[np.nonzero(mask)[2]].mean()) for piece, mask in masks.items()}
     left, right = sorted(centroid_x, key=centroid_x.get)
-    if not centroid_x[left] < midline < centroid_x[right] or not _side_by_side(masks[first], masks[second]):
-        return at_midline
     nearer_left = ndimage.distance_transform_edt(pieces != left) <= ndimage.distance_transform_edt(pieces != right)
     return {"left": legs & nearer_left, "right": legs & ~nearer_left}
 
