@@ -301,7 +301,7 @@ def _name_by_position(bone: np.ndarray, axes, midline: float, grid: Volume,
         _part_neck_from_socket(labels, bone & (np.sign(x - midline) == (-1 if side == "left" else 1)), side,
                                from_head[side], radius)
     if heads:
-        _label_legs_below(labels, bone, axes, midline, float(heads_mean[2]))
+        _label_legs_below(labels, bone, axes, midline, heads)
     for side, (_, radius) in heads.items():
         _give_stranded_hip_to_femur(labels, side, from_head[side], radius)
     if not lumbar_in_view:
@@ -477,39 +477,53 @@ def _pelvis_bottom(bone: np.ndarray, axes, midline: float) -> float:
     return float(axes[2][rows[gaps[0]] if len(gaps) else rows[-1]])
 
 
-def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float, head_z: float) -> None:
+def _label_legs_below(labels: np.ndarray, bone: np.ndarray, axes, midline: float,
+                      heads: dict[str, tuple[np.ndarray, float]]) -> None:
     """A scan that reaches the knees: each leg below mid-femur is named by the knee rules, in place.
 
     The pelvis rules give a femur everything below its head on its side, which on a hip-to-ankle scan would be
     the whole leg. Pelvis-only scans (femurs cut within LEG_IN_VIEW_MM of the heads) are left as they are.
     """
+    head_z = float(np.mean([centre[2] for centre, _ in heads.values()]))
     if axes[2][np.nonzero(bone.any(axis=(1, 2)))[0].min()] > head_z - LEG_IN_VIEW_MM:
         return
     below = axes[2] < head_z - LEG_CUT_BELOW_HEAD_MM
     labels[below] = 0
-    for side, leg in _legs_by_side(bone & below[:, None, None], axes[0], midline).items():
-        if leg.any():  # a one-legged scan
+    for side, leg in _legs_by_side(bone & below[:, None, None], axes[0], midline, tuple(heads)).items():
+        if leg.any():
             label_leg(labels, leg, axes, side, SPACING_MM)
 
 
-def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float) -> dict[str, np.ndarray]:
+def _legs_by_side(legs: np.ndarray, x_mm: np.ndarray, midline: float,
+                  femur_sides: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Each leg's bone. Two legs apart are the two largest pieces when side by side, the left one farther left,
     and every other piece (a patella, a femur parted from its tibia) joins the nearer one: a whole leg tilted a few
     degrees in the scan, or feet together, puts an ankle across the pelvis's midline (a phantom's right medial
-    malleolus became fibula_left), and legs tilted more put a whole shank there. Legs that touch (knees or feet
+    malleolus became fibula_left), and legs tilted more put a whole shank there. Without two legs apart, a scan
+    with one femur has one leg (a tilted one crossed the midline at the shank); legs that touch (knees or feet
     together) are split at the midline."""
+    apart = _two_legs_apart(legs, x_mm)
+    if apart is not None:
+        return apart
+    if len(femur_sides) == 1:
+        return {femur_sides[0]: legs}
     x = x_mm[None, None, :]
-    at_midline = {"left": legs & (x < midline), "right": legs & (x > midline)}
+    return {"left": legs & (x < midline), "right": legs & (x > midline)}
+
+
+def _two_legs_apart(legs: np.ndarray, x_mm: np.ndarray) -> dict[str, np.ndarray] | None:
+    """{side: bone} when the two largest bone pieces are of comparable size (LEG_PIECE_SHARE) and side by side;
+    every other piece joins the nearer of them. None otherwise."""
     pieces, count = ndimage.label(legs)
     if count < 2:
-        return at_midline
+        return None
     sizes = np.bincount(pieces.ravel())[1:]
     first, second = np.argsort(sizes)[::-1][:2] + 1
     if sizes[second - 1] < LEG_PIECE_SHARE * sizes[first - 1]:
-        return at_midline
+        return None
     masks = {piece: pieces == piece for piece in (first, second)}
     if not _side_by_side(masks[first], masks[second]):
-        return at_midline
+        return None
     centroid_x = {piece: float(x_mm[np.nonzero(mask)[2]].mean()) for piece, mask in masks.items()}
     left, right = sorted(centroid_x, key=centroid_x.get)
     nearer_left = ndimage.distance_transform_edt(pieces != left) <= ndimage.distance_transform_edt(pieces != right)

@@ -168,7 +168,8 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     above the line is the tibia's. Another piece is the shank's (fibula, or a femur above) when it reaches
     FIBULA_REACH_MM above the line and most of its bone below that lies beside the tibia, not under it; else the
     foot's (the narrowest section can lie 30 mm below the talar dome: the talus is told by lying under the
-    tibia's lower end; under the whole tibia's footprint, a tilted one-legged scan's fibula passed for foot).
+    tibia's lowest FIBULA_REACH_MM; under the whole tibia's footprint, a tilted one-legged scan's fibula passed for
+    foot, and the line may lie 30 mm under the tibia's end).
     Both re-grow from their pieces. A tibia's piece holding most of the bone below the line is fused with the foot:
     the plane cuts, as before; another shank piece lying mostly below the line keeps the plane's naming too."""
     z = z_mm[:, None, None]
@@ -184,7 +185,9 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     if tibia == 0 or 2 * below[tibia] > below.sum() or _runs_into_the_foot(tibial_piece, z, ankle, spacing_mm):
         return leg & (z > ankle)  # no shank core, or the tibia's piece takes in the foot: nothing parted
     low = z <= ankle + FIBULA_REACH_MM
-    under_tibia = voxels_per_piece(low & (tibial_piece & low).any(axis=0)[None])
+    tibia_bottom = z_mm[tibial_piece.any(axis=(1, 2))].min()
+    lower_end = tibial_piece & (z <= tibia_bottom + FIBULA_REACH_MM)
+    under_tibia = voxels_per_piece(low & lower_end.any(axis=0)[None])
     tops = np.full(count + 1, -np.inf)
     np.maximum.at(tops, pieces[cores], np.broadcast_to(z, cores.shape)[cores])
     shank = (tops >= ankle + FIBULA_REACH_MM) & (2 * under_tibia <= voxels_per_piece(low))
