@@ -161,14 +161,16 @@ def test_knee_and_ankle_landmarks_of_a_whole_leg_scan(seed, limit_mm):
 
 
 
-@pytest.mark.parametrize(("dataset", "seed"), [("ICL_MRI", 100), ("TLEM2_MRI", 103)])
+@pytest.mark.parametrize(("dataset", "seed"), [("ICL_MRI", 100), ("ICL_MRI", 103), ("TLEM2_MRI", 103)])
 def test_hip_and_knee_landmarks_of_a_one_legged_or_tilted_whole_leg_scan(dataset, seed):
     """ICL_MRI has a pelvis and one (right) leg: over a hip-to-foot scan's sections the body outline's centre was
     the leg's, 95 mm beside the pelvis's midline, and the pelvis rules named hip bone femur and lumbar spine (right
     head 126 mm off, a left femur invented). TLEM2_MRI seed 103: legs tilted so far that the right shank lies left
     of the pelvis's midline; the midline lay 45 mm off (left head 54 mm off, the pelvis named lumbar spine), and
-    then the right shank went to the left leg. The midline now comes from the trunk's sections; two legs side by
-    side are named by which lies farther left."""
+    then the right shank went to the left leg. ICL_MRI seed 103: its one leg, tilted, crosses the pelvis's midline,
+    and the shank beyond it became a left leg (left knee and ankle landmarks invented). The midline now comes from
+    the trunk's sections; two legs side by side are named by which lies farther left, and a scan with one femur and
+    no two legs side by side has one leg."""
     detected, rows = pipeline(PhantomSpec(dataset, spacing=3.0, region="full", seed=seed))
     limits_mm = {"femoral_head_center": 1.0, "ASIS": 3.0, "pubic_tubercle": 3.0, "femur_knee_center": 2.0,
                  "lateral_epicondyle": 2.0, "medial_epicondyle": 2.0}
