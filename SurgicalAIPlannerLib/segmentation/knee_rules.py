@@ -171,7 +171,9 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     tibia's lowest FIBULA_REACH_MM; under the whole tibia's footprint, a tilted one-legged scan's fibula passed for
     foot, and the line may lie 30 mm under the tibia's end).
     Both re-grow from their pieces. A tibia's piece holding most of the bone below the line is fused with the foot:
-    the plane cuts, as before; another shank piece lying mostly below the line keeps the plane's naming too."""
+    the plane cuts, as before; so it does through another shank piece that runs into the foot (_runs_into_the_foot).
+    That piece was one lying mostly below the line, which on an ankle scan with 75 mm of shank in view was the
+    fibula itself (its malleolus went to the foot at 1 mm on every phantom)."""
     z = z_mm[:, None, None]
     cores, pieces, count = _joint_cores(leg, spacing_mm)
 
@@ -192,7 +194,9 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     np.maximum.at(tops, pieces[cores], np.broadcast_to(z, cores.shape)[cores])
     shank = (tops >= ankle + FIBULA_REACH_MM) & (2 * under_tibia <= voxels_per_piece(low))
     shank[tibia] = True
-    fused = shank & (2 * above < sizes)
+    fused = np.zeros(count + 1, bool)
+    for piece in np.nonzero(shank)[0]:
+        fused[piece] = piece != tibia and _runs_into_the_foot(pieces == piece, z, ankle, spacing_mm)
     parts = np.where(fused[pieces], np.where(z > ankle, 1, 2), np.where(shank[pieces], 1, 2))
     parts = np.where(cores, parts, 0).astype(np.uint8)
     grow_into(parts, leg & ~cores, cores)

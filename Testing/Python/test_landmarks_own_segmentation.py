@@ -127,6 +127,18 @@ def test_ankle_landmarks_on_the_fallback_segmentation_keep_the_malleoli():
             assert row.status == "both" and row.error_mm <= 2.0, (row.name, row.status, row.error_mm)
 
 
+@pytest.mark.parametrize(("dataset", "spacing"), [("ICL_MRI", 3.0), ("ICL_MRI", 1.0), ("JIA_MRI", 3.0)])
+def test_a_fibula_with_as_much_bone_below_the_ankle_line_as_in_view_above_keeps_its_malleolus(dataset, spacing):
+    """An ankle scan shows 75-90 mm of shank: the fibula's piece then held about as much bone below the ankle line
+    (its malleolus) as above, and a shank piece "mostly below the line" was cut at the line as if fused with the
+    foot: its malleolus went to the foot and the ankle was refused (ICL_MRI at 1 mm and 3 mm, JIA_MRI's right at
+    3 mm). Only a piece that runs into the foot (longer front to back below the line) is cut now."""
+    detected, rows = pipeline(PhantomSpec(dataset, spacing=spacing, region="ankle", seed=100))
+    for name in ("lateral_malleolus_right", "ankle_center_right"):
+        row = rows[name]
+        assert row.status == "both" and row.error_mm <= 2.0, (name, row.status, detected.landmarks[name].missing_reason)
+
+
 def test_two_ankles_closer_than_a_knee_is_wide_are_two_legs():
     """TLEM2_MRI's ankles span 147 mm with 12 mm between them: taken for one leg, the right tibia was named a
     fibula and the left ankle centre landed 55 mm off. Two legs apart are two legs; where the fallback's fibula then
