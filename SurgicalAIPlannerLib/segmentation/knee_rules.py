@@ -168,12 +168,11 @@ def _without_the_foot(leg: np.ndarray, z_mm: np.ndarray, ankle: float, spacing_m
     above the line is the tibia's. Another piece is the shank's (fibula, or a femur above) when it reaches
     FIBULA_REACH_MM above the line and most of its bone below that lies beside the tibia, not under it; else the
     foot's (the narrowest section can lie 30 mm below the talar dome: the talus is told by lying under the
-    tibia's lowest FIBULA_REACH_MM; under the whole tibia's footprint, a tilted one-legged scan's fibula passed for
-    foot, and the line may lie 30 mm under the tibia's end).
+    tibia piece's lowest FIBULA_REACH_MM; under the whole tibia's footprint, a tilted leg's fibula passed for foot).
     Both re-grow from their pieces. A tibia's piece holding most of the bone below the line is fused with the foot:
     the plane cuts, as before; so it does through another shank piece that runs into the foot (_runs_into_the_foot).
     That piece was one lying mostly below the line, which on an ankle scan with 75 mm of shank in view was the
-    fibula itself (its malleolus went to the foot at 1 mm on every phantom)."""
+    fibula itself (ICL_MRI's lost its malleolus to the foot at 1 and 3 mm)."""
     z = z_mm[:, None, None]
     cores, pieces, count = _joint_cores(leg, spacing_mm)
 
