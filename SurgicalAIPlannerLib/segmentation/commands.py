@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from .bundle import BundleError, installed_bundles, load_bundle
 from .device import DeviceError
 from .labels import label_table
+
+if TYPE_CHECKING:
+    from ..imaging.volume import Volume
+    from .engine import SegmentationResult
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     segment = subparsers.add_parser("segment", help="segment the bones of a CT into a label map")
     segment.add_argument("ct", help="CT: DICOM folder, .nii/.nii.gz, .nrrd or .mha")
     segment.add_argument("--output", required=True, help="label map to write (.nii.gz, .nrrd)")
-    segment.add_argument("--model", default="auto",
-                         help="auto (shipped model), an installed model's name, a bundle folder, classical or totalsegmentator")
-    segment.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    add_model_arguments(segment)
     segment.set_defaults(run=run_segment)
 
     labels = subparsers.add_parser("labels", help="print the bone label table {name: value}")
@@ -31,16 +34,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     models.set_defaults(run=run_models)
 
 
-def run_segment(args: argparse.Namespace) -> int:
-    from ..imaging import load_ct
-    from .engine import segment
-    from .output import save_labels
+def add_model_arguments(parser: argparse.ArgumentParser, when: str = "") -> None:
+    """--model and --device: which segmentation runs, and where (``when``: a note on when it runs at all)."""
+    parser.add_argument("--model", default="auto", help=f"{when}auto (shipped model), an installed model's name, "
+                                                        "a bundle folder, classical or totalsegmentator")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
 
-    ct = load_ct(args.ct)
+
+def segment_for_command(ct: Volume, args: argparse.Namespace) -> SegmentationResult:
+    """``segment`` with the command's --model and --device; a bad model or device is a usage error."""
+    from .engine import segment
+
     try:
-        result = segment(ct, args.model, args.device)
+        return segment(ct, args.model, args.device)
     except (BundleError, DeviceError) as error:
         raise ValueError(str(error)) from None
+
+
+def run_segment(args: argparse.Namespace) -> int:
+    from ..imaging import load_ct
+    from .output import save_labels
+
+    result = segment_for_command(load_ct(args.ct), args)
     path = save_labels(result.labels, args.output)
     print(f"{path}: {len(set(result.labels.array.ravel().tolist()) - {0})} bones by {result.method} "
           f"on {result.device} in {result.seconds:.1f} s")

@@ -80,3 +80,19 @@ def test_cli_writes_markups_for_the_sample_ct(tmp_path, sample_ct_file, sample_l
     assert "femoral_head_center_left" in labels and "ankle_center_right" in labels
     assert "missing: the distal tibia_right is outside the field of view" in capsys.readouterr().out
     assert main(["landmarks", str(sample_ct_file), "--segmentation", str(tmp_path / "none.nii.gz"), "--output", str(output)]) == 2
+
+
+def test_cli_segments_the_ct_when_no_label_map_is_given_and_says_how(tmp_path, sample_ct_file, capsys):
+    """The issue's command takes the label map as an option: without one, the CT is segmented here (here the
+    classical fallback, named so the output never hides what produced the bones)."""
+    output = tmp_path / "own.mrk.json"
+    assert main(["landmarks", str(sample_ct_file), "--model", "classical", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "segmentation (no --segmentation given): classical on cpu" in printed
+    points = {point["label"]: point for point in json.loads(output.read_text())["markups"][0]["controlPoints"]}
+    assert points["femoral_head_center_left"]["positionStatus"] == "defined"
+    assert points["femoral_head_center_right"]["positionStatus"] == "defined"
+    # The left head lies on the patient's left: LPS x > 0 (the file is LPS), the right one at LPS x < 0.
+    assert points["femoral_head_center_left"]["position"][0] > 0 > points["femoral_head_center_right"]["position"][0]
+    assert main(["landmarks", str(sample_ct_file), "--labels", str(tmp_path / "t.csv"), "--output", str(output)]) == 2
+    assert "--labels names the values of --segmentation" in capsys.readouterr().err
