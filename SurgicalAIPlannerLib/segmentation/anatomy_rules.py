@@ -154,3 +154,19 @@ def grow_into(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray, caudal_
         growing[new] = reached[new]
         labels_box[new] = reached[new]
         frontier &= ~new
+
+
+def flood_by_intensity(labels: np.ndarray, region: np.ndarray, intensity: np.ndarray, step: float) -> None:
+    """Grow the labels already in ``labels`` through ``region``, brightest voxels first, in place.
+
+    Level by level (``step`` apart, from the brightest voxel of ``region`` down), each label grows through the
+    region's voxels at least that bright (``grow_into``); the rest then take the nearest label. Two bones fused
+    across a thin dark joint space meet in it: each reaches its own cortex through bright bone before either
+    crosses the gap, which is the last to be flooded (a watershed by levels).
+    """
+    values = intensity[region]
+    if not values.size:
+        return
+    for level in np.arange(values.max(), values.min() - step, -step):
+        grow_into(labels, region & (labels == 0) & (intensity >= level), labels > 0)
+    grow_into(labels, region & (labels == 0), labels > 0)

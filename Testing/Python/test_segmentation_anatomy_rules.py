@@ -6,6 +6,8 @@ from SurgicalAIPlannerLib.segmentation.anatomy_rules import (
     BONE_TYPES,
     assign_sides_and_levels,
     disc_slices,
+    flood_by_intensity,
+    grow_into,
     label_lumbar_levels,
     type_lookup,
 )
@@ -120,3 +122,22 @@ def test_bodies_are_cut_along_the_tilted_disc_planes_given():
     assert (labels[front & ~above_disc(discs[0])] == BY_NAME["vertebrae_L5"].value).all()
     under_the_axial_cut = front & above_disc(discs[0]) & (z <= discs[0])
     assert under_the_axial_cut.any() and (labels[under_the_axial_cut] == BY_NAME["vertebrae_L4"].value).all()
+
+
+def test_flooding_by_intensity_parts_two_bones_at_the_dark_joint_space_between_them():
+    """Two bones (cortex 1400 HU around cancellous 250 HU) fused across a 2-voxel joint space of 175 HU, above any
+    bone threshold, seeded off centre (10 voxels into the first bone, 16 into the second): nearest-seed growth puts
+    the boundary 3 voxels into the second bone; flooding brightest first puts it in the gap."""
+    hu = np.full((5, 5, 40), 250.0)
+    hu[:, :, [0, 1, 17, 18, 21, 22, 38, 39]] = 1400.0  # the two bones' cortices
+    hu[:, :, 19:21] = 175.0  # the joint space
+    region = np.ones(hu.shape, bool)
+    seeds = np.zeros(hu.shape, np.uint8)
+    seeds[:, :, 10], seeds[:, :, 37] = 1, 2
+    nearest = seeds.copy()
+    grow_into(nearest, region & (seeds == 0), seeds > 0)
+    assert (nearest[:, :, 21:24] == 1).all()
+    flooded = seeds.copy()
+    flood_by_intensity(flooded, region, hu, 50.0)
+    assert (flooded[:, :, :19] == 1).all() and (flooded[:, :, 21:] == 2).all()
+    assert set(np.unique(flooded[:, :, 19:21])) <= {1, 2}
