@@ -40,7 +40,7 @@ from ..imaging.sampling import volume_sampler
 from ..imaging.volume import Volume
 from .anatomy_rules import LUMBAR_VALUES, VERTEBRA_PITCH_MM, disc_slices, grow_into, label_lumbar_levels
 from .disc_plane import find_tilted_disc
-from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg, part_patellae_on_the_ct
+from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg, part_leg_bones_on_the_ct
 from .labels import BY_NAME
 from .postprocess import fill_axial_sections, postprocess
 from .resample import labels_to_grid, to_canonical
@@ -109,7 +109,7 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     progress(0.9, "classical: resampling labels back to the input grid")
     on_ct = labels_to_grid(replace(grid, array=labels), ct)
     _part_hips_on_the_ct(on_ct, ct, midline)
-    _part_patellae_on_the_ct(on_ct, ct, SPACING_MM)
+    _part_leg_bones_on_the_ct(on_ct, ct, SPACING_MM)
     return on_ct
 
 
@@ -131,7 +131,7 @@ def _segment_limbs(ct: Volume, midline: float, progress: Callable[[float, str], 
     labels = postprocess(labels, axes[0], midline, sides_by_position=not is_one_limb(bone, axes[0]))
     progress(0.9, "classical: resampling labels back to the input grid")
     on_ct = labels_to_grid(replace(grid, array=labels), ct)
-    _part_patellae_on_the_ct(on_ct, ct, spacing)
+    _part_leg_bones_on_the_ct(on_ct, ct, spacing)
     return on_ct
 
 
@@ -358,10 +358,10 @@ def _part_hips_on_the_ct(labels: Volume, ct: Volume, midline: float) -> None:
     _part_hips_at_the_symphysis(labels.array[box], np.abs(x - midline) < SYMPHYSIS_BAND_MM, ct.array[box] > BONE_HU)
 
 
-def _part_patellae_on_the_ct(labels: Volume, ct: Volume, grid_spacing_mm: float) -> None:
-    """The patellae parted from their femurs again at the CT's own resolution, when finer than the work grid."""
+def _part_leg_bones_on_the_ct(labels: Volume, ct: Volume, grid_spacing_mm: float) -> None:
+    """The legs' neighbouring bones parted again at the CT's own resolution, when finer than the work grid."""
     if max(ct.spacing) < grid_spacing_mm:
-        part_patellae_on_the_ct(labels.array, ct.array, np.asarray(ct.spacing, float)[::-1])
+        part_leg_bones_on_the_ct(labels.array, ct.array, np.asarray(ct.spacing, float)[::-1])
 
 
 def _femoral_heads(bone: np.ndarray, axes, midline: float, grid: Volume, ct: Volume) -> dict[str, tuple[np.ndarray, float]]:

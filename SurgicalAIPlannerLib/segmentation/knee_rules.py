@@ -46,11 +46,14 @@ FOOT_LONGER_MM = 15.0
 # narrowing in the foot with 153 mm of foot above it passed for the ankle, and the knee rules then named the whole
 # tibia femur (knee landmarks 245 mm off). 65 mm also refused a hindfoot 72 mm long, but lost a true ankle.
 SHANK_MAX_LENGTH_MM = 100.0
-# A patellofemoral gap under ~2 mm stays above the bone threshold even on a 1 mm CT (TLEM2's meshes): the patella's
-# lower pole, up to 15 mm of it, stayed femur. On the CT's own grid the femur's bone farther than this from the
-# named patella seeds the femur, the patella's own seeds it, and the rest is flooded by intensity.
-PATELLA_REACH_MM = 15.0
+# A joint space under ~2-3 mm stays above the bone threshold on the knee rules' grid even from a 1 mm CT (TLEM2's
+# meshes): up to 15 mm of the patella's lower pole stayed femur, the medial femoral condyle's bottom became tibia.
+# On the CT's own grid, the bones are flooded by intensity from seeds this far from the neighbour's label.
+NEIGHBOUR_REACH_MM = 15.0
 FLOOD_STEP_HU = 50.0
+# (bone, neighbour, whether all of the bone's core seeds it): a patella or fibula named on the coarse grid is its
+# own bone, only incomplete; the tibia and femur may each hold a piece of the other.
+NEIGHBOURS_PARTED_ON_THE_CT = (("tibia", "femur", False), ("patella", "femur", True), ("fibula", "tibia", True))
 MIDLINE_HALF_WIDTH_MM = 15.0  # the sacrum, spine and symphysis cross this band; two legs leave it empty
 PELVIS_REACH_MM = 300.0  # a pelvis in view lies within this of the top of the bone (iliac crest to symphysis ~200 mm)
 ONE_LIMB_WIDTH_MM = 150.0  # a knee is under ~110 mm wide; a pelvis over 200 mm
@@ -319,22 +322,51 @@ def _side_from_fibula(tibia: np.ndarray, fibula: np.ndarray, leg: np.ndarray, x_
     return side
 
 
-def part_patellae_on_the_ct(labels: np.ndarray, hu: np.ndarray, spacing_mm: np.ndarray) -> None:
-    """Each patella and its femur parted again on a CT finer than the knee rules' grid, in place (``labels`` on the
-    CT's grid, ``spacing_mm`` per array axis). The joint space between them is a dark sheet between two bright
-    cortices: flooded from each bone's core, brightest first (flood_by_intensity), the two meet in it."""
+def part_leg_bones_on_the_ct(labels: np.ndarray, hu: np.ndarray, spacing_mm: np.ndarray) -> None:
+    """Each leg's neighbouring bones (NEIGHBOURS_PARTED_ON_THE_CT) parted again on a CT finer than the knee rules'
+    grid, in place (``labels`` on the CT's grid, ``spacing_mm`` per array axis). A joint space is a dark sheet
+    between two bright cortices: flooded from both bones' cores, brightest first (flood_by_intensity), the two meet
+    in it. Each bone seeds only where it lies farther than NEIGHBOUR_REACH_MM from the other's label (all of a
+    patella's or fibula's core seeds it); the rest of both is flooded."""
     for side in ("left", "right"):
-        patella, femur = BY_NAME[f"patella_{side}"].value, BY_NAME[f"femur_{side}"].value
-        box = ndimage.find_objects((labels == patella).astype(np.uint8))
-        if not box:
-            continue
-        pad = np.ceil((PATELLA_REACH_MM + 10.0) / spacing_mm).astype(int)
-        box = tuple(slice(max(0, s.start - d), min(n, s.stop + d)) for s, d, n in zip(box[0], pad, labels.shape))
-        near, intensity = labels[box], hu[box]
-        both = (near == patella) | (near == femur)
-        from_patella = ndimage.distance_transform_edt(near != patella, sampling=spacing_mm)
-        seeds = np.zeros(near.shape, labels.dtype)
-        seeds[ndimage.binary_erosion(near == patella, iterations=2)] = patella
-        seeds[ndimage.binary_erosion(near == femur, iterations=2) & (from_patella > PATELLA_REACH_MM)] = femur
-        flood_by_intensity(seeds, both, intensity, FLOOD_STEP_HU)
-        near[both & (seeds > 0)] = seeds[both & (seeds > 0)]
+        for bone_name, neighbour_name, whole in NEIGHBOURS_PARTED_ON_THE_CT:
+            bone, neighbour = BY_NAME[f"{bone_name}_{side}"].value, BY_NAME[f"{neighbour_name}_{side}"].value
+            box = _around_the_contact(labels, bone, neighbour, whole, spacing_mm)
+            if box is None:
+                continue
+            near = labels[box]
+            both = (near == bone) | (near == neighbour)
+            seeds = np.zeros(near.shape, labels.dtype)
+            for value, other, all_of_it in ((bone, neighbour, whole), (neighbour, bone, False)):
+                core = ndimage.binary_erosion(near == value, iterations=2)
+                far = ndimage.distance_transform_edt(near != other, sampling=spacing_mm) > NEIGHBOUR_REACH_MM
+                seeds[core & (far | all_of_it)] = value
+            flood_by_intensity(seeds, both, hu[box], FLOOD_STEP_HU)
+            near[both & (seeds > 0)] = seeds[both & (seeds > 0)]
+
+
+def _around_the_contact(labels: np.ndarray, bone: int, neighbour: int, whole: bool,
+                        spacing_mm: np.ndarray) -> tuple[slice, ...] | None:
+    """The box to flood: around the whole bone (``whole``) or its voxels within NEIGHBOUR_REACH_MM of the
+    neighbour, padded so that both bones have seeds in it; None without both bones (or without a contact)."""
+    box = _padded_box(labels == bone, spacing_mm, labels.shape)
+    if box is None or not (labels[box] == neighbour).any():
+        return None
+    if whole:
+        return box
+    near = labels[box]
+    contact = (near == bone) & (ndimage.distance_transform_edt(near != neighbour, sampling=spacing_mm)
+                                < NEIGHBOUR_REACH_MM)
+    inner = _padded_box(contact, spacing_mm, near.shape)
+    if inner is None:
+        return None
+    return tuple(slice(outer.start + part.start, outer.start + part.stop) for outer, part in zip(box, inner))
+
+
+def _padded_box(mask: np.ndarray, spacing_mm: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, ...] | None:
+    """``mask``'s bounding box grown by NEIGHBOUR_REACH_MM + 10 mm (within ``shape``), or None if it is empty."""
+    box = ndimage.find_objects(mask.astype(np.uint8))
+    if not box:
+        return None
+    pad = np.ceil((NEIGHBOUR_REACH_MM + 10.0) / spacing_mm).astype(int)
+    return tuple(slice(max(0, s.start - d), min(n, s.stop + d)) for s, d, n in zip(box[0], pad, shape))
