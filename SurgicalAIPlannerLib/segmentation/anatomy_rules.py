@@ -19,6 +19,7 @@ from scipy import ndimage, signal
 from .labels import BY_NAME
 
 log = logging.getLogger(__name__)
+FLOOD_STEP_HU = 50.0  # the levels of flood_by_intensity: finer than a joint space's dip below its cortices
 VERTEBRA_PITCH_MM = 35.0  # lumbar body (~27 mm) + disc (~9 mm)
 LUMBAR_VALUES = tuple(BY_NAME[f"vertebrae_L{i}"].value for i in range(1, 6))
 ABOVE_L1 = 255  # T12 and up while the levels grow; not a project label, cleared afterwards
@@ -156,7 +157,8 @@ def grow_into(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray, caudal_
         frontier &= ~new
 
 
-def flood_by_intensity(labels: np.ndarray, region: np.ndarray, intensity: np.ndarray, step: float) -> None:
+def flood_by_intensity(labels: np.ndarray, region: np.ndarray, intensity: np.ndarray,
+                       step: float = FLOOD_STEP_HU) -> None:
     """Grow the labels already in ``labels`` through ``region``, brightest voxels first, in place.
 
     Level by level (``step`` apart, from the brightest voxel of ``region`` down), each label grows through the

@@ -50,7 +50,6 @@ SHANK_MAX_LENGTH_MM = 100.0
 # meshes): up to 15 mm of the patella's lower pole stayed femur, the medial femoral condyle's bottom became tibia.
 # On the CT's own grid, the bones are flooded by intensity from seeds this far from the neighbour's label.
 NEIGHBOUR_REACH_MM = 15.0
-FLOOD_STEP_HU = 50.0
 # (bone, neighbour, whether all of the bone's core seeds it): a patella or fibula named on the coarse grid is its
 # own bone, only incomplete; the tibia and femur may each hold a piece of the other.
 NEIGHBOURS_PARTED_ON_THE_CT = (("tibia", "femur", False), ("patella", "femur", True), ("fibula", "tibia", True))
@@ -341,7 +340,7 @@ def part_leg_bones_on_the_ct(labels: np.ndarray, hu: np.ndarray, spacing_mm: np.
                 core = ndimage.binary_erosion(near == value, iterations=2)
                 far = ndimage.distance_transform_edt(near != other, sampling=spacing_mm) > NEIGHBOUR_REACH_MM
                 seeds[core & (far | all_of_it)] = value
-            flood_by_intensity(seeds, both, hu[box], FLOOD_STEP_HU)
+            flood_by_intensity(seeds, both, hu[box])
             near[both & (seeds > 0)] = seeds[both & (seeds > 0)]
 
 
