@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("ct", help="CT: DICOM folder, .nii/.nii.gz, .nrrd or .mha")
     parser.add_argument("--segmentation",
                         help="bone label map on the CT's grid (default: segment the CT here, see --model)")
-    parser.add_argument("--labels", help="value,name CSV for --segmentation (default: TotalSegmentator v2 'total' table)")
+    parser.add_argument("--labels",
+                        help="value,name CSV for --segmentation (default: TotalSegmentator v2 'total' table)")
     add_model_arguments(parser, when="without --segmentation: ")
     parser.add_argument("--output", required=True, help="POINTS.mrk.json to write")
     parser.add_argument("--coordinate-system", choices=("LPS", "RAS"), default="LPS",

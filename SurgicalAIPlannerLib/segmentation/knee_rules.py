@@ -327,10 +327,14 @@ def part_leg_bones_on_the_ct(labels: np.ndarray, hu: np.ndarray, spacing_mm: np.
     between two bright cortices: flooded from both bones' cores, brightest first (flood_by_intensity), the two meet
     in it. Each bone seeds only where it lies farther than NEIGHBOUR_REACH_MM from the other's label (all of a
     patella's or fibula's core seeds it); the rest of both is flooded."""
+    boxes = ndimage.find_objects(labels)
     for side in ("left", "right"):
         for bone_name, neighbour_name, whole in NEIGHBOURS_PARTED_ON_THE_CT:
             bone, neighbour = BY_NAME[f"{bone_name}_{side}"].value, BY_NAME[f"{neighbour_name}_{side}"].value
-            box = _around_the_contact(labels, bone, neighbour, whole, spacing_mm)
+            if max(bone, neighbour) > len(boxes) or boxes[bone - 1] is None or boxes[neighbour - 1] is None:
+                continue
+            around_bone = _padded(boxes[bone - 1], spacing_mm, labels.shape)
+            box = _around_the_contact(labels, bone, neighbour, whole, around_bone, spacing_mm)
             if box is None:
                 continue
             near = labels[box]
@@ -344,28 +348,25 @@ def part_leg_bones_on_the_ct(labels: np.ndarray, hu: np.ndarray, spacing_mm: np.
             near[both & (seeds > 0)] = seeds[both & (seeds > 0)]
 
 
-def _around_the_contact(labels: np.ndarray, bone: int, neighbour: int, whole: bool,
+def _around_the_contact(labels: np.ndarray, bone: int, neighbour: int, whole: bool, box: tuple[slice, ...],
                         spacing_mm: np.ndarray) -> tuple[slice, ...] | None:
-    """The box to flood: around the whole bone (``whole``) or its voxels within NEIGHBOUR_REACH_MM of the
-    neighbour, padded so that both bones have seeds in it; None without both bones (or without a contact)."""
-    box = _padded_box(labels == bone, spacing_mm, labels.shape)
-    if box is None or not (labels[box] == neighbour).any():
+    """The box to flood: ``box`` (around the whole bone) when ``whole``, else around the bone's voxels within
+    NEIGHBOUR_REACH_MM of the neighbour, padded so that both bones have seeds in it; None without a contact."""
+    near = labels[box]
+    if not (near == neighbour).any():
         return None
     if whole:
         return box
-    near = labels[box]
     contact = (near == bone) & (ndimage.distance_transform_edt(near != neighbour, sampling=spacing_mm)
                                 < NEIGHBOUR_REACH_MM)
-    inner = _padded_box(contact, spacing_mm, near.shape)
-    if inner is None:
+    inner = ndimage.find_objects(contact.astype(np.uint8))
+    if not inner:
         return None
+    inner = _padded(inner[0], spacing_mm, near.shape)
     return tuple(slice(outer.start + part.start, outer.start + part.stop) for outer, part in zip(box, inner))
 
 
-def _padded_box(mask: np.ndarray, spacing_mm: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, ...] | None:
-    """``mask``'s bounding box grown by NEIGHBOUR_REACH_MM + 10 mm (within ``shape``), or None if it is empty."""
-    box = ndimage.find_objects(mask.astype(np.uint8))
-    if not box:
-        return None
+def _padded(box: tuple[slice, ...], spacing_mm: np.ndarray, shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """``box`` grown by NEIGHBOUR_REACH_MM + 10 mm on every side, within ``shape``."""
     pad = np.ceil((NEIGHBOUR_REACH_MM + 10.0) / spacing_mm).astype(int)
-    return tuple(slice(max(0, s.start - d), min(n, s.stop + d)) for s, d, n in zip(box[0], pad, shape))
+    return tuple(slice(max(0, s.start - d), min(n, s.stop + d)) for s, d, n in zip(box, pad, shape))
