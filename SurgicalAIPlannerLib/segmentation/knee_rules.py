@@ -10,7 +10,9 @@ that also has the pelvis. Per leg:
 - then in 3D: where a bone crosses the sections' plane (condyles dipping below the joint line, the patella's apex
   on the trochlea, the fibular head on the tibia), the pieces a 3 mm erosion parts keep one bone each;
 - a leg with no knee joint is a tibia and fibula when two bones lie side by side in most sections (a shank),
-  else a femur; a foot in view (no label of its own) is cut off at the ankle and left unlabelled.
+  else a femur; a foot in view (no label of its own) is cut off at the ankle and left unlabelled;
+- on a CT finer than the grid, neighbouring bones are parted again at the CT's own resolution, where a narrow
+  joint space shows as a dark sheet (part_leg_bones_on_the_ct).
 Sides: the patient's left is RAS x below the midline when both legs are in view; a lone leg's side comes from
 its fibula, which lies lateral to the tibia.
 """
