@@ -172,3 +172,11 @@ def flood_by_intensity(labels: np.ndarray, region: np.ndarray, intensity: np.nda
     for level in np.arange(values.max(), values.min() - step, -step):
         grow_into(labels, region & (labels == 0) & (intensity >= level), labels > 0)
     grow_into(labels, region & (labels == 0), labels > 0)
+
+
+def reflood(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray, intensity: np.ndarray) -> None:
+    """Name ``region`` of ``labels`` again, in place, by flooding from ``seeds`` (seed values, 0 elsewhere; grown
+    in place) brightest first (flood_by_intensity); the region's voxels no seed reaches keep their labels."""
+    flood_by_intensity(seeds, region, intensity)
+    reached = region & (seeds > 0)
+    labels[reached] = seeds[reached]

@@ -38,8 +38,7 @@ from ..ct_anatomy.head_edges import refine_head_on_ct
 from ..ct_anatomy.head_search import refine_head_centre
 from ..imaging.sampling import volume_sampler
 from ..imaging.volume import Volume
-from .anatomy_rules import (LUMBAR_VALUES, VERTEBRA_PITCH_MM, disc_slices, flood_by_intensity, grow_into,
-                            label_lumbar_levels)
+from .anatomy_rules import LUMBAR_VALUES, VERTEBRA_PITCH_MM, disc_slices, grow_into, label_lumbar_levels, reflood
 from .disc_plane import find_tilted_disc
 from .knee_rules import is_limb_scan, is_one_limb, label_knees, label_leg, part_leg_bones_on_the_ct
 from .labels import BY_NAME
@@ -98,8 +97,9 @@ def segment_classical(ct: Volume, progress: Callable[[float, str], None]) -> Vol
     axes = _axes_mm(grid)
     progress(0.2, "classical: thresholding bone and finding the body midline")
     above = _bone_on_grid(ct, SPACING_MM)
-    trunk = _trunk_sections(grid.array)
-    midline = _symmetry_midline(above[trunk], axes, _body_midline(grid.array[trunk], axes))
+    body = grid.array > BODY_HU
+    trunk = _trunk_sections(body)
+    midline = _symmetry_midline(above[trunk], axes, _body_midline(body[trunk], axes))
     bone, canal = _bone_mask(above, axes, midline, SPACING_MM)
     if is_limb_scan(bone, axes, midline):
         return _segment_limbs(ct, midline, progress)
@@ -194,14 +194,14 @@ def _drop_small(mask: np.ndarray, min_ml: float, spacing_mm: float) -> np.ndarra
     return np.isin(components, np.nonzero(sizes >= min_ml)[0])
 
 
-def _trunk_sections(ct_hu: np.ndarray) -> np.ndarray:
-    """Per axial section: whether the body's widest piece in it spans at least TRUNK_WIDTH_SHARE of the widest
-    such span (left to right): the trunk and pelvis, whose midline is the patient's. On a hip-to-foot scan the
-    legs may be tilted or spread, or there may be one: over every section, a one-legged scan's outline centre
+def _trunk_sections(body: np.ndarray) -> np.ndarray:
+    """Per axial section of the ``body`` mask: whether its largest piece spans at least TRUNK_WIDTH_SHARE of the
+    widest such span (left to right): the trunk and pelvis, whose midline is the patient's. On a hip-to-foot scan
+    the legs may be tilted or spread, or there may be one: over every section, a one-legged scan's outline centre
     lay 95 mm beside the pelvis's midline and a tilted pair's 45 mm. Area would not do: two feet held more than
     a phantom's pelvis."""
-    spans = np.zeros(len(ct_hu))
-    for k, section in enumerate(ct_hu > BODY_HU):
+    spans = np.zeros(len(body))
+    for k, section in enumerate(body):
         pieces, count = ndimage.label(section)
         if count:
             largest = pieces == np.argmax(np.bincount(pieces.ravel())[1:]) + 1
@@ -209,9 +209,8 @@ def _trunk_sections(ct_hu: np.ndarray) -> np.ndarray:
     return spans >= TRUNK_WIDTH_SHARE * spans.max() if spans.max() else np.ones(len(spans), bool)
 
 
-def _body_midline(ct_hu: np.ndarray, axes) -> float:
-    """RAS x of the body's centre (median over slices of each slice's body centroid)."""
-    body = ct_hu > BODY_HU
+def _body_midline(body: np.ndarray, axes) -> float:
+    """RAS x of the ``body`` mask's centre (median over slices of each slice's centroid)."""
     counts = body.sum(axis=(1, 2))
     centres = (body.sum(axis=1) * axes[0]).sum(axis=1)[counts > 0] / counts[counts > 0]
     return float(np.median(centres)) if len(centres) else 0.0
@@ -323,7 +322,7 @@ def _part_hips_at_the_symphysis(labels: np.ndarray, band: np.ndarray, hu: np.nda
     from its side (a geodesic nearest side), so the split follows the symphysis's gap where the grid shows one. The
     midline plane alone cut a pose-turned pelvis a voxel off the gap, which moved both pubic tubercles 4-7 mm on
     phantoms. With ``hu`` (a CT finer than the work grid) the brightest voxels are flooded first
-    (flood_by_intensity): a 2 mm gap stays above the bone threshold there but is a dark sheet between two cortices
+    (reflood): a 2 mm gap stays above the bone threshold there but is a dark sheet between two cortices
     (TLEM2_MRI's tubercles at 1 mm: 3.5-6.3 mm off when grown through bone voxels first, 1.1-2.1 flooded). Band
     voxels neither side reaches keep their names."""
     hips = np.isin(labels, [BY_NAME["hip_left"].value, BY_NAME["hip_right"].value])
@@ -333,9 +332,7 @@ def _part_hips_at_the_symphysis(labels: np.ndarray, band: np.ndarray, hu: np.nda
     if hu is None:
         _regrow(labels, region, hips & ~band)
         return
-    sides = np.where(hips & ~band, labels, 0).astype(labels.dtype)
-    flood_by_intensity(sides, region, hu)
-    labels[region] = np.where(sides[region] == 0, labels[region], sides[region])
+    reflood(labels, region, np.where(hips & ~band, labels, 0).astype(labels.dtype), hu)
 
 
 def _regrow(labels: np.ndarray, region: np.ndarray, seeds: np.ndarray) -> None:

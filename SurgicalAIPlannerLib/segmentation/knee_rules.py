@@ -24,7 +24,7 @@ import logging
 import numpy as np
 from scipy import ndimage, signal
 
-from .anatomy_rules import flood_by_intensity, grow_into
+from .anatomy_rules import grow_into, reflood
 from .labels import BY_NAME
 
 log = logging.getLogger(__name__)
@@ -326,7 +326,7 @@ def _side_from_fibula(tibia: np.ndarray, fibula: np.ndarray, leg: np.ndarray, x_
 def part_leg_bones_on_the_ct(labels: np.ndarray, hu: np.ndarray, spacing_mm: np.ndarray) -> None:
     """Each leg's neighbouring bones (NEIGHBOURS_PARTED_ON_THE_CT) parted again on a CT finer than the knee rules'
     grid, in place (``labels`` on the CT's grid, ``spacing_mm`` per array axis). A joint space is a dark sheet
-    between two bright cortices: flooded from both bones' cores, brightest first (flood_by_intensity), the two meet
+    between two bright cortices: flooded from both bones' cores, brightest first (reflood), the two meet
     in it. Each bone seeds only where it lies farther than NEIGHBOUR_REACH_MM from the other's label (all of a
     patella's or fibula's core seeds it); the rest of both is flooded."""
     boxes = ndimage.find_objects(labels)
@@ -346,8 +346,7 @@ def part_leg_bones_on_the_ct(labels: np.ndarray, hu: np.ndarray, spacing_mm: np.
                 core = ndimage.binary_erosion(near == value, iterations=2)
                 far = ndimage.distance_transform_edt(near != other, sampling=spacing_mm) > NEIGHBOUR_REACH_MM
                 seeds[core & (far | all_of_it)] = value
-            flood_by_intensity(seeds, both, hu[box])
-            near[both & (seeds > 0)] = seeds[both & (seeds > 0)]
+            reflood(near, both, seeds, hu[box])
 
 
 def _around_the_contact(labels: np.ndarray, bone: int, neighbour: int, whole: bool, box: tuple[slice, ...],
